@@ -71,10 +71,6 @@ class SampleFeed:
     """The rendered feed, UTF-8, with no tokens left."""
 
 
-def _day(on: date) -> str:
-    return str(on.day)
-
-
 def _day_fr(on: date) -> str:
     return "1er" if on.day == 1 else str(on.day)
 
@@ -136,23 +132,20 @@ _RANGE_WORD = {"es": " al ", "fr": " au ", "pt": " a "}
 
 
 def _range(fmt: str, start: date, end: date) -> str:
-    """Two dates as one span, naming the shared month and year only once."""
-    lang = fmt.removesuffix("-md").removesuffix("-us")
+    """Two dates as one span, naming a shared month and year only once."""
     write, year = _SINGLE[fmt]
     if start == end:
         return write(start, year)
-    joiner = _RANGE_WORD.get(lang, "–")
     if start.year != end.year:
-        first = write(start, year)
+        first = write(start, year)  # "30 December 2026 – 1 January 2027"
     elif start.month != end.month:
-        first = write(start, False)
-    elif fmt == "en-us":
-        return f"{_MONTHS['en'][start.month - 1]} {start.day}–{end.day}" + (
-            f", {end.year}" if year else "")
-    else:
-        first = _day_fr(start) if lang == "fr" else _day(start)
-    if joiner == "–" and start.month != end.month:
-        joiner = " – "
+        first = write(start, False)  # "30 January – 1 February 2027"
+    elif fmt == "en-us":  # "January 28–30, 2027"
+        month = _MONTHS["en"][start.month - 1]
+        return f"{month} {start.day}–{end.day}" + (f", {end.year}" if year else "")
+    else:  # "28–30 January 2027"
+        first = _day_fr(start) if fmt.startswith("fr") else str(start.day)
+    joiner = _RANGE_WORD.get(fmt[:2]) or ("–" if start.month == end.month else " – ")
     return f"{first}{joiner}{write(end, year)}"
 
 
