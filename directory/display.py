@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, tzinfo
 
 import pycountry
+
+from feeds.closing import is_zone_known
 
 DEADLINE_KIND_LABELS = {
     "application": "Applications",
@@ -62,3 +65,41 @@ def country_name(code: str) -> str:
     if country is None:
         return code
     return getattr(country, "common_name", None) or country.name
+
+
+@dataclass(frozen=True)
+class DeadlineTime:
+    """A deadline's moment as a page says it: in the reader's zone, and as the listing stated it."""
+
+    local: str | None
+    """Date and time in the reader's zone; None when the listing gives no zone to convert from."""
+    stated: str | None
+    """Date, time and zone as the listing stated them, when that differs from `local`."""
+    caveat: str | None
+    """"time not stated" or "time zone not stated", when the listing leaves it out."""
+
+
+def deadline_time(
+    due_on: date, due_time: time | None, time_zone: str | None, due_at: datetime, reader: tzinfo
+) -> DeadlineTime:
+    """How to write a deadline for a reader in `reader`'s zone.
+
+    Without a stated zone there is nothing to convert: the stated date (and time) is shown
+    with a caveat, while the countdown uses the earliest reading (see `feeds.closing`).
+    """
+    if not is_zone_known(time_zone):
+        if due_time is None:
+            return DeadlineTime(None, long_date(due_on), "time not stated")
+        return DeadlineTime(None, f"{long_date(due_on)}, {due_time:%H:%M}", "time zone not stated")
+    moment = due_at.astimezone(reader)
+    local = f"{long_date(moment.date())}, {moment:%H:%M} {zone_label(reader)}"
+    at = f"{due_time:%H:%M}" if due_time else "end of day"
+    stated = f"{long_date(due_on)}, {at} {time_zone}"
+    if due_time is not None and zone_label(reader) == time_zone:
+        return DeadlineTime(local, None, None)
+    return DeadlineTime(local, stated, None)
+
+
+def zone_label(zone: tzinfo) -> str:
+    """The name people recognise a zone by: its IANA key, else what it calls itself."""
+    return getattr(zone, "key", None) or zone.tzname(None) or "UTC"

@@ -24,8 +24,9 @@ from sqlalchemy import (
     Time,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .extensions import db
 
@@ -116,8 +117,11 @@ class Opportunity(db.Model):
     is_corrected: Mapped[bool] = mapped_column(Boolean, default=False)
     """A moderator corrected its deadlines, kind or place: later fetches leave those alone."""
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, index=True
+    )
+    """When anything shown about it last changed, its deadlines and countries included."""
 
     deadlines: Mapped[list[Deadline]] = relationship(
         back_populates="opportunity", cascade="all, delete-orphan", order_by="Deadline.due_at"
@@ -188,11 +192,10 @@ class Deadline(db.Model):
     """A date by which something must be done: apply, register, ask for travel support, …"""
 
     __tablename__ = "deadlines"
+    __table_args__ = (Index("ix_deadlines_opportunity_id_due_at", "opportunity_id", "due_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    opportunity_id: Mapped[int] = mapped_column(
-        ForeignKey("opportunities.id", ondelete="CASCADE"), index=True
-    )
+    opportunity_id: Mapped[int] = mapped_column(ForeignKey("opportunities.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20), default="application")
     """One of `feeds.types.DEADLINE_KINDS`."""
     due_on: Mapped[date] = mapped_column(Date)
@@ -208,6 +211,27 @@ class Deadline(db.Model):
     """`extracted` from a feed, stated by a `partner`, or set by a `moderator`."""
 
     opportunity: Mapped[Opportunity] = relationship(back_populates="deadlines")
+
+
+@event.listens_for(Session, "before_flush")
+def _touch_changed_opportunities(session: Session, flush_context, instances) -> None:
+    """Raise `Opportunity.updated_at` when its deadlines or countries change, not only its columns.
+
+    Calendars derive SEQUENCE from it and pages their Last-Modified, so a moved deadline must
+    count as a change of its opportunity.
+    """
+    touched: set[Opportunity] = set()
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, Opportunity) and obj not in session.deleted:
+            if session.is_modified(obj):
+                touched.add(obj)
+        elif isinstance(obj, Deadline):
+            parent = obj.opportunity
+            if parent is not None and parent not in session.deleted and parent not in session.new:
+                touched.add(parent)
+    now = utcnow()
+    for opportunity in touched:
+        opportunity.updated_at = now
 
 
 class Subscriber(db.Model):

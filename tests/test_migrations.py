@@ -6,11 +6,20 @@ from flask_migrate import downgrade, upgrade
 
 from directory import create_app
 from directory.extensions import db
+from directory.fulltext import is_search_object
 
 
 def schema_differences() -> list:
+    """What differs between the models and the database, full-text search's own objects aside."""
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "compare_type": True,
+                "include_name": lambda name, type_, parents: not is_search_object(name, type_),
+                "include_object": lambda obj, name, type_, *_: not is_search_object(name, type_),
+            },
+        )
         return compare_metadata(context, db.metadata)
 
 

@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy.exc import OperationalError
 
 from directory.database import describe_database_error
+from directory.fulltext import is_search_object
 
 config = context.config
 fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -33,6 +34,16 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_name(name, type_, parent_names):
+    """Leave full-text search's tables alone: they are made by hand, outside the models."""
+    return not is_search_object(name, type_)
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leave full-text search's column and index alone, for the same reason."""
+    return not is_search_object(name, type_)
+
+
 def run_offline():
     context.configure(
         url=config.get_main_option("sqlalchemy.url"),
@@ -49,6 +60,8 @@ def run_online():
     options.setdefault("process_revision_directives", skip_empty_autogenerate)
     options.setdefault("compare_type", True)
     options.setdefault("render_item", render_item)
+    options.setdefault("include_name", include_name)
+    options.setdefault("include_object", include_object)
     engine = database.engine
     options.setdefault("render_as_batch", engine.dialect.name == "sqlite")
     try:
