@@ -84,7 +84,7 @@ def search_hits(words: Sequence[str], dialect: str) -> Subquery:
         raise ValueError("search_hits needs at least one word")
     if dialect == "postgresql":
         statement = text(
-            "SELECT id AS opportunity_id, -ts_rank(search_vector, query) AS rank "
+            "SELECT id AS opportunity_id, -CAST(ts_rank(search_vector, query) AS double precision) AS rank "
             "FROM opportunities, plainto_tsquery('english', :search_text) AS query "
             "WHERE search_vector @@ query"
         ).bindparams(search_text=" ".join(words))

@@ -228,12 +228,11 @@ def conditions_for(
             )
         )
     if filters.sources:
+        entry = aliased(SourceEntry)
         conditions.append(
-            select(SourceEntry.id)
-            .where(
-                SourceEntry.opportunity_id == Opportunity.id,
-                SourceEntry.source_id.in_(filters.sources),
-            )
+            select(entry.id)
+            .where(entry.opportunity_id == Opportunity.id, entry.source_id.in_(filters.sources))
+            .correlate(Opportunity)
             .exists()
         )
     if status:
@@ -336,21 +335,21 @@ def _after(key, id_column, after: tuple[Any, int], descending: bool) -> ColumnEl
 def _has_deadline(
     after: datetime | None = None, until: datetime | None = None
 ) -> ColumnElement[bool]:
-    query = select(Deadline.id).where(Deadline.opportunity_id == Opportunity.id)
+    deadline = aliased(Deadline)
+    query = select(deadline.id).where(deadline.opportunity_id == Opportunity.id)
     if after is not None:
-        query = query.where(Deadline.due_at > after)
+        query = query.where(deadline.due_at > after)
     if until is not None:
-        query = query.where(Deadline.due_at <= until)
-    return query.exists()
+        query = query.where(deadline.due_at <= until)
+    return query.correlate(Opportunity).exists()
 
 
 def _in_countries(codes) -> ColumnElement[bool]:
+    country = aliased(OpportunityCountry)
     return (
-        select(OpportunityCountry.opportunity_id)
-        .where(
-            OpportunityCountry.opportunity_id == Opportunity.id,
-            OpportunityCountry.country_code.in_(list(codes)),
-        )
+        select(country.opportunity_id)
+        .where(country.opportunity_id == Opportunity.id, country.country_code.in_(list(codes)))
+        .correlate(Opportunity)
         .exists()
     )
 
