@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
-from werkzeug.exceptions import HTTPException
 
 from . import openapi, results
 from .extensions import db
@@ -19,6 +18,7 @@ from .web import conditional
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_LIMIT = 100
+MAX_ID = 2**31 - 1
 
 
 @bp.get("/opportunities")
@@ -70,7 +70,7 @@ def opportunities():
 
 @bp.get("/opportunities/<int:opportunity_id>")
 def opportunity(opportunity_id: int):
-    found = db.session.get(Opportunity, opportunity_id)
+    found = db.session.get(Opportunity, opportunity_id) if opportunity_id <= MAX_ID else None
     if found is None or found.status != "published":
         return jsonify(
             error="not_found", message=f"No published opportunity {opportunity_id}."
@@ -81,13 +81,6 @@ def opportunity(opportunity_id: int):
 @bp.get("/openapi.json")
 def openapi_document():
     return jsonify(openapi.document(url_for("api.opportunities", _external=True).rsplit("/", 1)[0]))
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(error: HTTPException):
-    return jsonify(
-        error=error.name.lower().replace(" ", "_"), message=error.description
-    ), error.code
 
 
 def item(opportunity: Opportunity) -> dict[str, Any]:

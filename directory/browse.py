@@ -33,6 +33,7 @@ FEED_SIZE = 50
 CALENDAR_SIZE = 200
 """Opportunities whose deadlines an ICS feed carries (soonest first)."""
 SIMILAR_SIZE = 5
+MAX_ID = 2**31 - 1
 
 
 @bp.record_once
@@ -213,7 +214,7 @@ def _find(
 
 
 def _published(opportunity_id: int) -> Opportunity:
-    opportunity = db.session.get(Opportunity, opportunity_id)
+    opportunity = db.session.get(Opportunity, opportunity_id) if opportunity_id <= MAX_ID else None
     if opportunity is None or opportunity.status != "published":
         abort(404)
     return opportunity

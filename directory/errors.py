@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -20,6 +20,9 @@ def init_app(app: Flask) -> None:
 
 
 def _http_error(error: HTTPException):
+    if request.path.startswith("/api/"):
+        code = error.name.lower().replace(" ", "_")
+        return jsonify(error=code, message=error.description), error.code
     return render_template("errors/error.html", error=error), error.code
 
 
