@@ -65,6 +65,7 @@ def index():
         groups=facets.groups(parsed.filters, counts, results.source_names(db.session)),
         problems=problems,
         is_later_page=bool(parsed.cursor),
+        chosen=sum(1 for name, _ in query_args(parsed.filters) if name not in ("q", "sort")),
         zone=reader_zone(),
         now=now,
         url_with=lambda **extra: _list_url("browse.index", parsed.filters, **extra),
