@@ -3,6 +3,7 @@ Atom and iCalendar feeds. Views read the request, call plain functions, and rend
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
@@ -37,8 +38,9 @@ MAX_ID = 2**31 - 1
 
 
 @bp.record_once
-def _create_count_cache(state) -> None:
-    state.app.extensions["openings.counts"] = results.CountCache()
+def _create_caches(state) -> None:
+    state.app.extensions["openings.counts"] = results.MinuteCache(size=256)
+    state.app.extensions["openings.feeds"] = results.MinuteCache(size=32)
 
 
 @bp.get("/")
@@ -117,18 +119,22 @@ def detail_calendar(opportunity_id: int):
 def atom_feed():
     now = utcnow()
     filters = _feed_filters()
-    opportunities = [r.opportunity for r in _find(_newest(filters), now, limit=FEED_SIZE).results]
     changed = _last_change(now)
-    body = atom.build_feed(
-        opportunities,
-        title=f"Openings: {describe(filters)}",
-        feed_id=_list_url("browse.atom_feed", filters, _external=True),
-        self_url=_list_url("browse.atom_feed", filters, _external=True),
-        html_url=_list_url("browse.index", filters, _external=True),
-        updated=changed,
-        domain=_domain(),
-        page_url=_page_url,
-    )
+
+    def build() -> bytes:
+        found = _find(replace(filters, sort="newest"), now, limit=FEED_SIZE).results
+        return atom.build_feed(
+            [r.opportunity for r in found],
+            title=f"Openings: {describe(filters)}",
+            feed_id=_list_url("browse.atom_feed", filters, _external=True),
+            self_url=_list_url("browse.atom_feed", filters, _external=True),
+            html_url=_list_url("browse.index", filters, _external=True),
+            updated=changed,
+            domain=_domain(),
+            page_url=_page_url,
+        )
+
+    body = _cached_feed(now, ("atom", filters, request.host_url), build)
     return _feed(body, "application/atom+xml; charset=utf-8", changed)
 
 
@@ -136,10 +142,17 @@ def atom_feed():
 def calendar_feed():
     now = utcnow()
     filters = _feed_filters()
-    opportunities = [r.opportunity for r in _find(filters, now, limit=CALENDAR_SIZE).results]
-    body = calendar.build_calendar(
-        opportunities, name=f"Openings: {describe(filters)}", domain=_domain(), page_url=_page_url
-    )
+
+    def build() -> bytes:
+        found = _find(filters, now, limit=CALENDAR_SIZE).results
+        return calendar.build_calendar(
+            [r.opportunity for r in found],
+            name=f"Openings: {describe(filters)}",
+            domain=_domain(),
+            page_url=_page_url,
+        )
+
+    body = _cached_feed(now, ("ics", filters, request.host_url), build)
     return _feed(body, "text/calendar; charset=utf-8", _last_change(now), "openings.ics")
 
 
@@ -226,10 +239,10 @@ def _feed_filters() -> Filters:
     return parse_filters(request.args).filters
 
 
-def _newest(filters: Filters) -> Filters:
-    from dataclasses import replace
-
-    return replace(filters, sort="newest")
+def _cached_feed(now: datetime, key: tuple, build) -> bytes:
+    """A feed body, built once a minute per filter set: calendar apps poll the same URLs."""
+    cache = current_app.extensions["openings.feeds"]
+    return cache.get(results.minute_key(db.session, now, *key), build)
 
 
 def _last_change(now: datetime) -> datetime:

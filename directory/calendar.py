@@ -76,7 +76,6 @@ def _event(opportunity: Opportunity, deadline: Deadline, uid: str, url: str) -> 
     event.add("uid", uid)
     event.add("sequence", sequence(opportunity))
     event.add("dtstamp", opportunity.updated_at)
-    event.add("last-modified", opportunity.updated_at)
     event.add("summary", f"{label} close: {opportunity.title}")
     if deadline.due_time is None:
         event.add("dtstart", deadline.due_on)
@@ -86,7 +85,6 @@ def _event(opportunity: Opportunity, deadline: Deadline, uid: str, url: str) -> 
         event.add("dtstart", deadline.due_at.astimezone(UTC))
     event.add("url", url)
     event.add("description", _description(opportunity, deadline, url))
-    event.add("categories", [label])
     event.add_component(_alarm(label, opportunity.title))
     return event
 

@@ -3,7 +3,7 @@
 Every surface (page, Atom, ICS, API) gets its opportunities from `find`, so they agree.
 Pages continue with an opaque cursor: the sort keys of the last row, signed so that a
 tampered or stale cursor is recognised (`BadCursor`) instead of paging somewhere odd.
-Counts scan every match, so they are kept for a minute per filter set (`CountCache`).
+Counts scan every match, so they are kept for a minute per filter set (`MinuteCache`).
 """
 
 from __future__ import annotations
@@ -158,19 +158,19 @@ def source_names(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Source.id, Source.name).order_by(Source.name)).all())
 
 
-class CountCache:
-    """A small least-recently-used store of `Counts`, kept per process.
+class MinuteCache:
+    """A small least-recently-used store, kept per process, for what is costly to recompute.
 
-    Keys carry the filters, the minute and the data version, so an entry is never used after
-    the data changed or a minute passed; old entries simply fall out.
+    Callers put the minute and the data version in each key (see `minute_key`), so an entry
+    is never used after the data changed or a minute passed; old entries simply fall out.
     """
 
     def __init__(self, size: int = 256) -> None:
         self._size = size
-        self._entries: OrderedDict[Hashable, Counts] = OrderedDict()
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, compute: Callable[[], Counts]) -> Counts:
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """The entry for `key`, computed (outside the lock) when it is missing."""
         with self._lock:
             if key in self._entries:
@@ -184,10 +184,16 @@ class CountCache:
         return value
 
 
-def cached_counts(cache: CountCache, session: Session, filters: Filters, now: datetime) -> Counts:
+def minute_key(session: Session, now: datetime, *parts: Hashable) -> tuple:
+    """A cache key valid for this minute and this version of the data."""
+    return (*parts, now.replace(second=0, microsecond=0), data_version(session))
+
+
+def cached_counts(cache: MinuteCache, session: Session, filters: Filters, now: datetime) -> Counts:
     """`counts`, from `cache` when the same filters were counted this minute on the same data."""
-    key = (filters, now.replace(second=0, microsecond=0), data_version(session))
-    return cache.get(key, lambda: counts(session, filters, now))
+    return cache.get(
+        minute_key(session, now, "counts", filters), lambda: counts(session, filters, now)
+    )
 
 
 def _filters_digest(filters: Filters) -> str:
