@@ -189,11 +189,11 @@ def seed(url: str, count: int) -> list[int]:
             opportunities, countries, deadlines, entries = [], [], [], []
             for i in range(start, min(start + batch, count + 1)):
                 o, c, d = _opportunity(i, rng, today, now)
+                d = [{**x, "due_at": closing_instant(x["due_on"], x["due_time"], x["time_zone"])} for x in d]
+                o["closes_at"] = max((x["due_at"] for x in d), default=None)
                 opportunities.append(o)
                 countries += c
-                deadlines += [
-                    {**x, "due_at": closing_instant(x["due_on"], x["due_time"], x["time_zone"])} for x in d
-                ]
+                deadlines += d
                 entries.append({"source_id": rng.randint(1, SOURCES), "opportunity_id": i,
                                 "entry_key": f"entry-{i}", "link": o["link"], "content_hash": "",
                                 "first_seen_at": o["first_seen_at"], "last_seen_at": now})

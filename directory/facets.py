@@ -135,8 +135,8 @@ def groups(filters: Filters, counts: Counts, sources: dict[int, str]) -> list[Gr
         "radio",
         (
             Option("", "Either", None, filters.online is None),
-            Option("yes", "Online", n("online", True), filters.online is True),
-            Option("no", "In person", n("online", False), filters.online is False),
+            Option("yes", "Online", n("online", "yes"), filters.online is True),
+            Option("no", "In person", n("online", "no"), filters.online is False),
         ),
     )
     language_codes = {c for c, k in facets.get("lang", {}).items() if k} | set(filters.languages)

@@ -88,6 +88,23 @@ class Opportunity(db.Model):
     """An event, fellowship, grant, call, award or job that people can apply or register for."""
 
     __tablename__ = "opportunities"
+    __table_args__ = (
+        # What the list's counts read, narrow enough to scan instead of the wide rows.
+        Index(
+            "ix_opportunities_listing",
+            "status",
+            "closes_at",
+            "kind",
+            "is_rolling",
+            "is_online",
+            "language",
+            "offers_travel",
+            "offers_accommodation",
+            "offers_fees",
+            "offers_stipend",
+            "id",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(500))
@@ -112,6 +129,12 @@ class Opportunity(db.Model):
     funding_currency: Mapped[str | None] = mapped_column(String(3))
     is_rolling: Mapped[bool] = mapped_column(Boolean, default=False)
     """No fixed deadline: applications are read as they arrive."""
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    """When its last deadline closes (the latest `Deadline.due_at`); None when it states none.
+
+    Derived, so that "open" and "closed" are a column test rather than a look at every
+    deadline: the flush hook below keeps it, and writers that bypass the ORM must set it.
+    """
     status: Mapped[str] = mapped_column(String(20), default="published", index=True)
     """`published`, or `hidden` by a moderator."""
     is_corrected: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -192,7 +215,10 @@ class Deadline(db.Model):
     """A date by which something must be done: apply, register, ask for travel support, …"""
 
     __tablename__ = "deadlines"
-    __table_args__ = (Index("ix_deadlines_opportunity_id_due_at", "opportunity_id", "due_at"),)
+    __table_args__ = (
+        Index("ix_deadlines_opportunity_id_due_at", "opportunity_id", "due_at"),
+        Index("ix_deadlines_due_at_opportunity_id", "due_at", "opportunity_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     opportunity_id: Mapped[int] = mapped_column(ForeignKey("opportunities.id", ondelete="CASCADE"))
@@ -202,7 +228,7 @@ class Deadline(db.Model):
     due_time: Mapped[time | None] = mapped_column(Time)
     time_zone: Mapped[str | None] = mapped_column(String(64))
     """The zone as stated (IANA name, `AoE`, `CET`, …); None when the listing states none."""
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     """The instant it closes, in UTC (see `feeds.closing`)."""
     evidence: Mapped[str] = mapped_column(Text, default="")
     """The phrase of the listing this deadline was read from."""
@@ -214,24 +240,37 @@ class Deadline(db.Model):
 
 
 @event.listens_for(Session, "before_flush")
-def _touch_changed_opportunities(session: Session, flush_context, instances) -> None:
-    """Raise `Opportunity.updated_at` when its deadlines or countries change, not only its columns.
+def _keep_derived_fields(session: Session, flush_context, instances) -> None:
+    """When an opportunity or its deadlines change, raise its `updated_at` and refresh `closes_at`.
 
-    Calendars derive SEQUENCE from it and pages their Last-Modified, so a moved deadline must
-    count as a change of its opportunity.
+    Calendars derive SEQUENCE from `updated_at` and pages their Last-Modified, so a moved
+    deadline must count as a change of its opportunity, not only a change of its own row.
     """
     touched: set[Opportunity] = set()
-    for obj in (*session.dirty, *session.deleted):
-        if isinstance(obj, Opportunity) and obj not in session.deleted:
-            if session.is_modified(obj):
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Opportunity):
+            if obj not in session.deleted and (obj in session.new or session.is_modified(obj)):
                 touched.add(obj)
         elif isinstance(obj, Deadline):
             parent = obj.opportunity
-            if parent is not None and parent not in session.deleted and parent not in session.new:
+            if parent is None and obj.opportunity_id is not None:
+                with session.no_autoflush:
+                    parent = session.get(Opportunity, obj.opportunity_id)
+            if parent is not None and parent not in session.deleted:
                 touched.add(parent)
+    added = [d for d in session.new if isinstance(d, Deadline)]
     now = utcnow()
     for opportunity in touched:
-        opportunity.updated_at = now
+        deadlines = set(opportunity.deadlines) | {
+            d
+            for d in added
+            if d.opportunity is opportunity
+            or (d.opportunity_id is not None and d.opportunity_id == opportunity.id)
+        }
+        live = [d.due_at for d in deadlines if d not in session.deleted and d.due_at]
+        opportunity.closes_at = max(live) if live else None
+        if opportunity not in session.new:
+            opportunity.updated_at = now
 
 
 class Subscriber(db.Model):

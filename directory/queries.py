@@ -26,6 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from feeds.types import OPPORTUNITY_KINDS
+
 from .filters import CLOSING_CHOICES, Filters
 from .fulltext import search_hits, search_words
 from .models import Deadline, Opportunity, OpportunityCountry, SourceEntry
@@ -111,19 +113,23 @@ def page_query(
 
     Rows are `(opportunity_id, key)`; the key of the last row continues the list.
     """
-    if segment in (AHEAD, CLOSED):
-        return _deadline_walk(filters, now, dialect, segment, after, limit)
+    if segment is AHEAD:
+        return _deadline_walk(filters, now, dialect, after, limit)
     if segment is RELEVANCE:
         hits = search_hits(search_words(filters.q), dialect)
         key: Any = hits.c.rank
         query = select(Opportunity.id, key).join(hits, hits.c.opportunity_id == Opportunity.id)
         conditions = conditions_for(filters, now, dialect, search=False)
+    elif segment is CLOSED:
+        key = Opportunity.closes_at
+        query = select(Opportunity.id, key)
+        conditions = conditions_for(filters, now, dialect)
     else:
         key = Opportunity.first_seen_at
         query = select(Opportunity.id, key)
         conditions = conditions_for(filters, now, dialect)
         if segment is UNDATED:
-            conditions.append(~_has_deadline())
+            conditions.append(Opportunity.closes_at.is_(None))
     if after is not None:
         conditions.append(_after(key, Opportunity.id, after, segment.descending))
     order = (key.desc(), Opportunity.id.desc()) if segment.descending else (key, Opportunity.id)
@@ -137,85 +143,152 @@ def count_query(filters: Filters, now: datetime, dialect: str) -> Select:
     )
 
 
-def facet_queries(filters: Filters, now: datetime, dialect: str) -> dict[str, Select]:
-    """For each facet, a query counting what each of its values would give with the other filters.
+@dataclass(frozen=True)
+class FacetQuery:
+    """A query counting facet values: one row of `facet:value` sums, or `(value, n)` rows."""
 
-    Each facet's own filter is left out of its count (choosing another kind widens the list,
-    it does not narrow it), so the counts read as "tick this and you get N".
+    query: Select
+    facet: str | None = None
+    """The facet whose values the rows carry; None for a single row of labelled sums."""
+
+
+def facet_queries(filters: Filters, now: datetime, dialect: str) -> list[FacetQuery]:
+    """Queries counting what each value of each facet would give with the other filters.
+
+    A facet's own filter is left out of its counts (ticking another kind widens the list,
+    it does not narrow it), so they read as "tick this and you get N". Facets that share the
+    same other filters are summed in one pass, and every pass reads only the columns of
+    `ix_opportunities_listing`, an index narrow enough to scan quickly.
     """
+    sums: dict[Filters, list] = {}
 
-    def where(facet: str, **options: bool) -> list[ColumnElement[bool]]:
-        return conditions_for(filters.without(facet), now, dialect, **options)
+    def add_sums(facet: str, columns: list) -> None:
+        sums.setdefault(filters.without(facet), []).extend(columns)
 
+    add_sums(
+        "kind",
+        [_count_if(Opportunity.kind == kind).label(f"kind:{kind}") for kind in OPPORTUNITY_KINDS],
+    )
+    add_sums(
+        "funding",
+        [
+            _count_if(column == true()).label(f"funding:{name}")
+            for name, column in FUNDING_COLUMNS.items()
+        ],
+    )
+    add_sums(
+        "online",
+        [
+            _count_if(Opportunity.is_online == true()).label("online:yes"),
+            _count_if(Opportunity.is_online == false()).label("online:no"),
+        ],
+    )
+    found = [
+        FacetQuery(select(*columns).where(*conditions_for(base, now, dialect)))
+        for base, columns in sums.items()
+    ]
+    is_open = _is_open(now)
+    found.append(
+        FacetQuery(
+            select(
+                _count_if(is_open).label("status:open"),
+                _count_if(and_(Opportunity.is_rolling == true(), is_open)).label("status:rolling"),
+                _count_if(Opportunity.closes_at <= now).label("status:past"),
+            ).where(*conditions_for(filters.without("status"), now, dialect, status=False))
+        )
+    )
+    longest = now + timedelta(days=max(CLOSING_CHOICES))
+    closing_base = select(Opportunity.id).where(
+        *conditions_for(filters.without("closing"), now, dialect)
+    )
+    found.append(
+        FacetQuery(
+            select(
+                *[
+                    func.count(
+                        distinct(
+                            case(
+                                (
+                                    Deadline.due_at <= now + timedelta(days=days),
+                                    Deadline.opportunity_id,
+                                )
+                            )
+                        )
+                    ).label(f"closing:{days}")
+                    for days in CLOSING_CHOICES
+                ]
+            ).where(
+                Deadline.due_at > now,
+                Deadline.due_at <= longest,
+                Deadline.opportunity_id.in_(closing_base),
+            )
+        )
+    )
     region_of_country = case(
         *[
             (OpportunityCountry.country_code.in_(codes), literal(region))
             for region, codes in REGIONS.items()
         ],
-        else_=literal("other"),
+        else_=None,
     )
-    future = _has_deadline(after=now)
-    any_deadline = _has_deadline()
-    is_open = or_(future, ~any_deadline)
-    status_base = conditions_for(filters.without("status"), now, dialect, status=False)
-    return {
-        "kind": select(Opportunity.kind, func.count())
-        .where(*where("kind"))
-        .group_by(Opportunity.kind),
-        "country": select(OpportunityCountry.country_code, func.count())
-        .join(Opportunity, Opportunity.id == OpportunityCountry.opportunity_id)
-        .where(*where("country"))
-        .group_by(OpportunityCountry.country_code),
-        "region": select(region_of_country, func.count(distinct(OpportunityCountry.opportunity_id)))
-        .join(Opportunity, Opportunity.id == OpportunityCountry.opportunity_id)
-        .where(*where("region"))
-        .group_by(region_of_country),
-        "lang": select(Opportunity.language, func.count())
-        .where(*where("lang"))
-        .group_by(Opportunity.language),
-        "source": select(SourceEntry.source_id, func.count(distinct(SourceEntry.opportunity_id)))
-        .join(Opportunity, Opportunity.id == SourceEntry.opportunity_id)
-        .where(*where("source"))
-        .group_by(SourceEntry.source_id),
-        "online": select(Opportunity.is_online, func.count())
-        .where(*where("online"))
-        .group_by(Opportunity.is_online),
-        "funding": select(
-            *[_count_if(column).label(name) for name, column in FUNDING_COLUMNS.items()]
-        ).where(*where("funding")),
-        "status": select(
-            _count_if(is_open).label("open"),
-            _count_if(and_(Opportunity.is_rolling, is_open)).label("rolling"),
-            _count_if(and_(any_deadline, ~future)).label("past"),
-        ).where(*status_base),
-        "closing": select(
-            *[
-                _count_if(_has_deadline(after=now, until=now + timedelta(days=days))).label(
-                    str(days)
-                )
-                for days in CLOSING_CHOICES
-            ]
-        ).where(*where("closing")),
-    }
+    # Left joins keep the opportunities (read through the narrow index) as the outer loop.
+    with_countries = (
+        Opportunity,
+        OpportunityCountry,
+        OpportunityCountry.opportunity_id == Opportunity.id,
+    )
+    with_sources = (Opportunity, SourceEntry, SourceEntry.opportunity_id == Opportunity.id)
+    found += [
+        FacetQuery(
+            select(Opportunity.language, func.count())
+            .where(*conditions_for(filters.without("lang"), now, dialect))
+            .group_by(Opportunity.language),
+            "lang",
+        ),
+        FacetQuery(
+            select(OpportunityCountry.country_code, func.count())
+            .select_from(with_countries[0])
+            .outerjoin(*with_countries[1:])
+            .where(*conditions_for(filters.without("country"), now, dialect))
+            .group_by(OpportunityCountry.country_code),
+            "country",
+        ),
+        FacetQuery(
+            select(region_of_country, func.count(distinct(Opportunity.id)))
+            .select_from(with_countries[0])
+            .outerjoin(*with_countries[1:])
+            .where(*conditions_for(filters.without("region"), now, dialect))
+            .group_by(region_of_country),
+            "region",
+        ),
+        FacetQuery(
+            select(SourceEntry.source_id, func.count(distinct(Opportunity.id)))
+            .select_from(with_sources[0])
+            .outerjoin(*with_sources[1:])
+            .where(*conditions_for(filters.without("source"), now, dialect))
+            .group_by(SourceEntry.source_id),
+            "source",
+        ),
+    ]
+    return found
 
 
 def conditions_for(
     filters: Filters, now: datetime, dialect: str, *, status: bool = True, search: bool = True
 ) -> list[ColumnElement[bool]]:
     """WHERE conditions on `Opportunity` for every filter (status and search may be left out)."""
+    conditions = column_conditions(filters)
+    conditions += id_conditions(filters, dialect, Opportunity.id, search=search)
+    if status:
+        conditions += _status_conditions(filters, now)
+    return conditions
+
+
+def column_conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    """The filters that test the opportunity's own columns."""
     conditions: list[ColumnElement[bool]] = [Opportunity.status == "published"]
-    if search and filters.q:
-        words = search_words(filters.q)
-        if words:
-            hits = search_hits(words, dialect)
-            conditions.append(Opportunity.id.in_(select(hits.c.opportunity_id)))
     if filters.kinds:
         conditions.append(Opportunity.kind.in_(filters.kinds))
-    if filters.countries:
-        conditions.append(_in_countries(filters.countries))
-    if filters.regions:
-        codes = sorted({code for region in filters.regions for code in REGIONS[region]})
-        conditions.append(_in_countries(codes))
     if filters.funding:
         conditions.append(or_(*[FUNDING_COLUMNS[name] == true() for name in filters.funding]))
     if filters.online is not None:
@@ -227,16 +300,30 @@ def conditions_for(
                 *[Opportunity.language.like(f"{code}-%") for code in filters.languages],
             )
         )
+    return conditions
+
+
+def id_conditions(
+    filters: Filters, dialect: str, key, *, search: bool = True
+) -> list[ColumnElement[bool]]:
+    """The filters answered by a set of opportunity ids (search, places, sources), on `key`.
+
+    Each set is an uncorrelated subquery, so the database builds it once per query.
+    """
+    conditions: list[ColumnElement[bool]] = []
+    words = search_words(filters.q) if search else ()
+    if words:
+        conditions.append(key.in_(select(search_hits(words, dialect).c.opportunity_id)))
+    if filters.countries:
+        conditions.append(key.in_(_in_countries(filters.countries)))
+    if filters.regions:
+        codes = sorted({code for region in filters.regions for code in REGIONS[region]})
+        conditions.append(key.in_(_in_countries(codes)))
     if filters.sources:
         entry = aliased(SourceEntry)
         conditions.append(
-            select(entry.id)
-            .where(entry.opportunity_id == Opportunity.id, entry.source_id.in_(filters.sources))
-            .correlate(Opportunity)
-            .exists()
+            key.in_(select(entry.opportunity_id).where(entry.source_id.in_(filters.sources)))
         )
-    if status:
-        conditions += _status_conditions(filters, now)
     return conditions
 
 
@@ -245,82 +332,69 @@ def similar_open(kind: str, regions: tuple[str, ...]) -> Filters:
     return Filters(kinds=(kind,), regions=regions)
 
 
+def _is_open(now: datetime) -> ColumnElement[bool]:
+    """A deadline still ahead, or none stated at all."""
+    return or_(Opportunity.closes_at > now, Opportunity.closes_at.is_(None))
+
+
 def _status_conditions(filters: Filters, now: datetime) -> list[ColumnElement[bool]]:
-    future = _has_deadline(after=now)
     if filters.status == "past":
-        return [_has_deadline(), ~future]
+        return [Opportunity.closes_at <= now]
     conditions = []
     if filters.closing_days is not None:
+        conditions.append(Opportunity.closes_at > now)
         conditions.append(
             _has_deadline(after=now, until=now + timedelta(days=filters.closing_days))
         )
     else:
-        conditions.append(or_(future, ~_has_deadline()))
+        conditions.append(_is_open(now))
     if filters.status == "rolling":
         conditions.append(Opportunity.is_rolling == true())
     return conditions
 
 
 def _deadline_walk(
-    filters: Filters,
-    now: datetime,
-    dialect: str,
-    segment: Segment,
-    after: tuple[Any, int] | None,
-    limit: int,
+    filters: Filters, now: datetime, dialect: str, after: tuple[Any, int] | None, limit: int
 ) -> Select:
-    """Walk deadlines in order, keeping one per opportunity: its next one ahead (`AHEAD`), or
-    its last one when every deadline has passed (`CLOSED`)."""
+    """Walk deadlines ahead of `now` in order, keeping each opportunity's soonest one.
+
+    The opportunity's filters sit in an EXISTS rather than a join, so the database reads
+    deadlines in index order and stops after `limit` rows, instead of sorting every match.
+    """
     other = aliased(Deadline)
-    if segment is AHEAD:
-        in_window = [Deadline.due_at > now]
-        if filters.closing_days is not None:
-            in_window.append(Deadline.due_at <= now + timedelta(days=filters.closing_days))
-        # no other deadline of the same opportunity comes sooner and is still ahead
-        first = (
-            ~select(other.id)
-            .where(
-                other.opportunity_id == Deadline.opportunity_id,
-                other.due_at > now,
-                or_(
-                    other.due_at < Deadline.due_at,
-                    and_(other.due_at == Deadline.due_at, other.id < Deadline.id),
-                ),
-            )
-            .exists()
+    conditions = [Deadline.due_at > now]
+    if filters.closing_days is not None:
+        conditions.append(Deadline.due_at <= now + timedelta(days=filters.closing_days))
+    # no other deadline of the same opportunity is still ahead and comes sooner
+    conditions.append(
+        ~select(other.id)
+        .where(
+            other.opportunity_id == Deadline.opportunity_id,
+            other.due_at > now,
+            or_(
+                other.due_at < Deadline.due_at,
+                and_(other.due_at == Deadline.due_at, other.id < Deadline.id),
+            ),
         )
-        conditions = [*in_window, first]
-        if filters.status == "rolling":
-            conditions.append(Opportunity.is_rolling == true())
-    else:
-        # the opportunity's last deadline, and it has passed
-        last = (
-            ~select(other.id)
-            .where(
-                other.opportunity_id == Deadline.opportunity_id,
-                or_(
-                    other.due_at > Deadline.due_at,
-                    and_(other.due_at == Deadline.due_at, other.id > Deadline.id),
-                ),
-            )
-            .exists()
-        )
-        conditions = [Deadline.due_at <= now, last]
-    conditions += conditions_for(filters, now, dialect, status=False)
-    if after is not None:
-        conditions.append(
-            _after(Deadline.due_at, Deadline.opportunity_id, after, segment.descending)
-        )
-    order = (
-        (Deadline.due_at.desc(), Deadline.opportunity_id.desc())
-        if segment.descending
-        else (Deadline.due_at, Deadline.opportunity_id)
+        .exists()
     )
+    # `+ 0` keeps the planner from driving the walk from an id set instead of the due_at index
+    conditions += id_conditions(filters, dialect, Deadline.opportunity_id + 0)
+    matching = column_conditions(filters)
+    if filters.status == "rolling":
+        matching.append(Opportunity.is_rolling == true())
+    conditions.append(
+        select(Opportunity.id)
+        .where(Opportunity.id == Deadline.opportunity_id, *matching)
+        .correlate(Deadline)
+        .exists()
+    )
+    if after is not None:
+        conditions.append(_after(Deadline.due_at, Deadline.opportunity_id, after, False))
     return (
         select(Deadline.opportunity_id, Deadline.due_at)
-        .join(Opportunity, Opportunity.id == Deadline.opportunity_id)
         .where(*conditions)
-        .order_by(*order)
+        .order_by(Deadline.due_at, Deadline.opportunity_id)
         .limit(limit)
     )
 
@@ -344,14 +418,9 @@ def _has_deadline(
     return query.correlate(Opportunity).exists()
 
 
-def _in_countries(codes) -> ColumnElement[bool]:
+def _in_countries(codes) -> Select:
     country = aliased(OpportunityCountry)
-    return (
-        select(country.opportunity_id)
-        .where(country.opportunity_id == Opportunity.id, country.country_code.in_(list(codes)))
-        .correlate(Opportunity)
-        .exists()
-    )
+    return select(country.opportunity_id).where(country.country_code.in_(list(codes)))
 
 
 def _count_if(condition) -> ColumnElement[int]:

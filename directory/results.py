@@ -131,20 +131,20 @@ def counts(session: Session, filters: Filters, now: datetime) -> Counts:
     """The total and the per-value counts of every facet."""
     dialect = session.get_bind().dialect.name
     facets: dict[str, dict[Any, int]] = {}
-    for facet, query in queries.facet_queries(filters, now, dialect).items():
-        result = session.execute(query)
-        if facet in ("funding", "status", "closing"):
-            row = result.mappings().one()
-            facets[facet] = {k: int(v or 0) for k, v in row.items()}
-        elif facet == "lang":
-            languages: dict[str, int] = {}
-            for code, n in result:
-                if code:
-                    base = code.split("-")[0].lower()
-                    languages[base] = languages.get(base, 0) + int(n)
-            facets[facet] = languages
-        else:
-            facets[facet] = {value: int(n) for value, n in result if value is not None}
+    for facet_query in queries.facet_queries(filters, now, dialect):
+        result = session.execute(facet_query.query)
+        if facet_query.facet is None:
+            for label, n in result.mappings().one().items():
+                facet, value = label.split(":", 1)
+                facets.setdefault(facet, {})[value] = int(n or 0)
+            continue
+        values = facets.setdefault(facet_query.facet, {})
+        for value, n in result:
+            if value is None:
+                continue
+            if facet_query.facet == "lang":
+                value = value.split("-")[0].lower()
+            values[value] = values.get(value, 0) + int(n)
     return Counts(total=count(session, filters, now), facets=facets)
 
 

@@ -342,9 +342,29 @@ def test_moved_deadlines_raise_updated_at(app, create_opportunity):
         deadline.due_at = closing_instant(day(5))
         db.session.commit()
     assert opportunity.updated_at > before
+    assert opportunity.closes_at == closing_instant(day(5))
     with time_machine.travel(NOW + timedelta(hours=2), tick=False):
         opportunity.deadlines = [
             Deadline(kind="application", due_on=day(9), due_at=closing_instant(day(9)))
         ]
         db.session.commit()
     assert opportunity.updated_at == NOW + timedelta(hours=2)
+    assert opportunity.closes_at == closing_instant(day(9))
+    opportunity.deadlines = []
+    db.session.commit()
+    assert opportunity.closes_at is None
+
+
+def test_a_deadline_added_on_its_own_sets_closes_at(app, create_opportunity):
+    opportunity = create_opportunity("Later", deadlines=[("application", day(3))])
+    db.session.add(
+        Deadline(
+            opportunity_id=opportunity.id,
+            kind="registration",
+            due_on=day(20),
+            due_at=closing_instant(day(20)),
+        )
+    )
+    db.session.commit()
+    db.session.refresh(opportunity)
+    assert opportunity.closes_at == closing_instant(day(20))

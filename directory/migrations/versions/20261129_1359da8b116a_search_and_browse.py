@@ -1,4 +1,7 @@
-"""Search and browse: full-text search, and indexes for sorting and paging the list.
+"""Search and browse: full-text search, `closes_at`, and indexes for sorting and paging the list.
+
+`opportunities.closes_at` (the latest deadline's instant) is filled from the deadlines here
+and kept by the models' flush hook afterwards.
 
 Full-text search lives outside the models (see `directory.fulltext`), so it is written here
 by hand, per database:
@@ -16,6 +19,7 @@ Create Date: 2026-11-29 11:29:36.520082
 
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
@@ -81,17 +85,45 @@ def _run(statements_by_dialect):
 def upgrade():
     with op.batch_alter_table("deadlines", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_deadlines_opportunity_id"))
+        batch_op.drop_index(batch_op.f("ix_deadlines_due_at"))
         batch_op.create_index(
             "ix_deadlines_opportunity_id_due_at", ["opportunity_id", "due_at"], unique=False
         )
+        batch_op.create_index(
+            "ix_deadlines_due_at_opportunity_id", ["due_at", "opportunity_id"], unique=False
+        )
 
     with op.batch_alter_table("opportunities", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("closes_at", sa.DateTime(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_opportunities_closes_at"), ["closes_at"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_opportunities_first_seen_at"), ["first_seen_at"], unique=False
         )
         batch_op.create_index(
             batch_op.f("ix_opportunities_updated_at"), ["updated_at"], unique=False
         )
+    with op.batch_alter_table("opportunities", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_opportunities_listing",
+            [
+                "status",
+                "closes_at",
+                "kind",
+                "is_rolling",
+                "is_online",
+                "language",
+                "offers_travel",
+                "offers_accommodation",
+                "offers_fees",
+                "offers_stipend",
+                "id",
+            ],
+            unique=False,
+        )
+    op.execute(
+        "UPDATE opportunities SET closes_at = "
+        "(SELECT max(due_at) FROM deadlines WHERE deadlines.opportunity_id = opportunities.id)"
+    )
 
     _run({"sqlite": SQLITE_UPGRADE, "postgresql": POSTGRESQL_UPGRADE})
 
@@ -102,9 +134,14 @@ def downgrade():
     with op.batch_alter_table("opportunities", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_opportunities_updated_at"))
         batch_op.drop_index(batch_op.f("ix_opportunities_first_seen_at"))
+        batch_op.drop_index("ix_opportunities_listing")
+        batch_op.drop_index(batch_op.f("ix_opportunities_closes_at"))
+        batch_op.drop_column("closes_at")
 
     with op.batch_alter_table("deadlines", schema=None) as batch_op:
+        batch_op.drop_index("ix_deadlines_due_at_opportunity_id")
         batch_op.drop_index("ix_deadlines_opportunity_id_due_at")
+        batch_op.create_index(batch_op.f("ix_deadlines_due_at"), ["due_at"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_deadlines_opportunity_id"), ["opportunity_id"], unique=False
         )
