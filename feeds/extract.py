@@ -1,0 +1,801 @@
+"""Text → deadlines, event dates, kind, place and funding of one listing (pure, no I/O).
+
+Dates are found first (feeds.extract_dates); each is then judged by the words nearest before
+it in its sentence: a deadline word ("deadline", "fecha límite", "Bewerbungsfrist") ties it
+for certain; a closing preposition ("by", "hasta", "jusqu'au") ties it when the clause says
+what to do by then, and only makes it likely otherwise; an event, start, publication or
+closure word makes it something else. Precision comes first: anything that rests on a guess
+is emitted as `likely`, never `certain`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from . import lexicon
+from .closing import closing_instant
+from .extract_dates import DateUnit, find_dates
+from .extract_place import find_countries, is_online
+from .extract_text import Sentence, detect_language, mask_urls, split_sentences, to_text
+from .types import Extraction, FoundDeadline, Funding
+
+
+def _words(fragments: Iterable[str]) -> re.Pattern:
+    """One pattern for a list of lower-case fragments, matched as whole words on lower text."""
+    body = "|".join(sorted(fragments, key=len, reverse=True))
+    return re.compile(rf"(?<![^\W\d_])(?:{body})(?![^\W\d_])")
+
+
+_NOUN = "noun"
+_WEAK = "weak"
+_CLOSING = "closing"
+_EXTENSION = "extension"
+_SUPERSEDED = "superseded"
+_ACTION = "action"
+_PARTICIPATION = "participation"
+_EVENT_VERB = "event"
+_EVENT_NOUN = "event_noun"
+_START = "start"
+_TIGHT = "tight"
+_PUBLICATION = "publication"
+_CLOSURE = "closure"
+_PERIOD = "period"
+
+_CUE_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
+    (_NOUN, _words(lexicon.DEADLINE_NOUNS)),
+    (_WEAK, _words(lexicon.WEAK_PREPOSITIONS)),
+    (_CLOSING, _words(lexicon.CLOSING_VERBS)),
+    (_EXTENSION, _words(lexicon.EXTENSION)),
+    (_SUPERSEDED, _words(lexicon.SUPERSEDED)),
+    (_ACTION, _words(lexicon.ACTIONS)),
+    (_PARTICIPATION, _words(lexicon.PARTICIPATION)),
+    (_EVENT_VERB, _words(lexicon.EVENT_VERBS)),
+    (_EVENT_NOUN, _words(lexicon.EVENT_NOUN_CUES)),
+    (_START, _words(lexicon.START_CUES)),
+    (_TIGHT, _words(lexicon.TIGHT_CUES)),
+    (_PUBLICATION, _words(lexicon.PUBLICATION_CUES)),
+    (_CLOSURE, _words(lexicon.CLOSURE_CUES)),
+    (_PERIOD, _words(lexicon.PERIOD_CUES)),
+)
+_CLASS_RANK = {name: rank for rank, (name, _) in enumerate(_CUE_PATTERNS)}
+_NEGATIVE_CLASSES = frozenset({_EVENT_VERB, _EVENT_NOUN, _START, _TIGHT, _PUBLICATION,
+                               _CLOSURE, _PERIOD})
+_ROLE_OF = {_EVENT_VERB: "event", _EVENT_NOUN: "event", _START: "start", _TIGHT: "start",
+            _PUBLICATION: "publication", _CLOSURE: "closure", _PERIOD: "period"}
+
+_PAST = _words(lexicon.PAST)
+_ACTION_RE = _words(lexicon.ACTIONS)
+_RIGHT_ACTION_RE = _words(lexicon.IMPERATIVE_ACTIONS)
+_NOUN_RE = _words(lexicon.DEADLINE_NOUNS)
+_FILLER = re.compile(
+    r"(?:\s|[(),:;.\-–—]|(?<![^\W\d_])(?:on|the|le|la|el|il|lo|o|a|am|dia|day|soon|is|are|"
+    r"will be|be|at|of|de|del|do|da|au|à|às|um|zum|den|der|that|this|next|coming|midnight|"
+    r"noon|gmt|utc|aoe|ore|alle|uhr|h|hrs|\d{1,2}[:.h]\d{2}|\d{1,2}\s*[ap]\.?\s?m\.?|"
+    r"[a-z]{2,4}t)(?![^\W\d_]))*"
+)
+_RANGE_PREFIX_END = re.compile(
+    r"(?<![^\W\d_])(?:from|between|du|del|dal|dalle|de|desde|entre|vom|von|zwischen|tra|fra|"
+    r"da)\s+(?:(?:the|le|el|o)\s+)?$"
+)
+_COPULA_GAP = re.compile(
+    r"\s*,?\s*(?:is|are|will be|es|est|será|sera|é|ist|è|was|:)\s*(?:on|the|el|le|il|o)?\s*"
+)
+_RIGHT_NOUN = re.compile(
+    r"[\s,:;(\-–—]*(?:(?:is|will be|was|es|est|será|sera|é|ist|è|era|fue|foi)\s+)?"
+    r"(?:(?:the|la|el|o|il|die|der|le|a)\s+)?(?:(?:final|last|new|nueva|nouvelle|nova|neue|"
+    r"nuova|extended|application|registration|submission)\s+)?"
+    rf"(?:{'|'.join(sorted(lexicon.DEADLINE_NOUNS, key=len, reverse=True))})(?![^\W\d_])"
+)
+_RIGHT_PAST = re.compile(r"[\s,:;(\-–—]*(?:was|era|fue|foi|war)(?![^\W\d_])")
+_CLAUSE_END = re.compile(
+    r"[;.!?]|(?<![^\W\d_])(?:but|while|whereas|pero|mais|mas|aber|ma)(?![^\W\d_])"
+)
+_BY_THEN = re.compile(
+    r"(?<![^\W\d_])(?:by then|by that (?:date|day|time)|hasta entonces|para entonces|"
+    r"d'ici là|d’ici là|até lá|até essa data|bis dahin|entro tale data|entro quella data)"
+    r"(?![^\W\d_])"
+)
+_ROLLING = re.compile(
+    r"(?<![^\W\d_])(?:rolling(?: basis| deadline| admissions?| applications?)|on a rolling|"
+    r"(?:open|remain open|accepted|considered) until (?:the )?(?:position|post|role|vacancy) "
+    r"is filled|until filled|open until filled|no (?:closing date|deadline|fixed deadline)|"
+    r"there is no (?:closing date|deadline)|apply (?:at )?any ?time|"
+    r"applications? (?:are )?accepted (?:at )?any ?time|all year round|throughout the year|"
+    r"convocatoria (?:abierta )?permanente|(?:abierta|abierto) todo el año|"
+    r"sin fecha l[ií]mite|sin plazo|de forma continua|au fil de l'eau|en continu|"
+    r"sans date limite|candidatures? spontan[ée]es?|fluxo cont[ií]nuo|"
+    r"inscri[çc][õo]es permanentes|sem prazo|a qualquer momento|laufende? bewerbung|"
+    r"fortlaufend|jederzeit|a sportello|senza scadenza|sempre apert[oa]|"
+    r"in qualsiasi momento)(?![^\W\d_])"
+)
+_RELATIVE = re.compile(
+    r"(?<![^\W\d_])(?:within|in the|no later than|not later than)\s+(?P<n>\d{1,3}|[a-z\-]+)\s+"
+    r"(?P<unit>(?:calendar |working |business )?(?:days?|weeks?|months?))\s+"
+    r"(?:of|from|after|following)\s+(?:the\s+)?(?:date\s+of\s+)?(?:the\s+)?(?:this\s+)?"
+    r"(?:publication|posting|publishing|announcement|notice|call|advertisement|post)"
+    r"|(?<![^\W\d_])(?:dentro de(?: los)?|en (?:el|un) plazo (?:m[aá]ximo )?de)\s+"
+    r"(?P<n_es>\d{1,3}|[a-zñ]+)\s+(?P<unit_es>d[ií]as|semanas|meses)"
+    r"(?:\s+(?:h[aá]biles|naturales|calendario))?\s+"
+    r"(?:siguientes a|a (?:partir|contar) de|desde|tras|despu[eé]s de)\s+(?:la|su)\s+"
+    r"publicaci[oó]n"
+    r"|(?<![^\W\d_])(?:dans les|dans un d[ée]lai de|sous)\s+(?P<n_fr>\d{1,3}|[a-z\-]+)\s+"
+    r"(?P<unit_fr>jours|semaines|mois)(?:\s+(?:ouvrables|ouvr[ée]s|calendaires))?\s+"
+    r"(?:suivant|à compter de|apr[eè]s|qui suivent)\s+(?:la|sa)\s+publication"
+    r"|(?<![^\W\d_])(?:no prazo de|dentro de|em até)\s+(?P<n_pt>\d{1,3}|[a-zç]+)\s+"
+    r"(?P<unit_pt>dias|semanas|meses)(?:\s+(?:[uú]teis|corridos))?\s+"
+    r"(?:a contar da|a partir da|ap[oó]s a|contados a partir da|da)\s+(?:sua\s+)?"
+    r"publica[çc][ãa]o"
+)
+_BUSINESS_DAYS = re.compile(r"working|business|h[aá]biles|ouvr|[uú]teis")
+
+_KINDS: tuple[tuple[str, re.Pattern], ...] = (
+    ("travel_support", _words((
+        r"travel (?:grants?|support|bursar(?:y|ies)|funds?|funding|scholarships?|awards?|"
+        r"stipends?|subsid(?:y|ies))", r"bursar(?:y|ies)", r"fee waivers?",
+        r"financial (?:support|assistance|aid)", r"mobility(?: grants?| stays?| scholarships?)?",
+        r"becas? de viaje", r"ayudas? de (?:viaje|movilidad)", r"movilidad",
+        r"bourses? de (?:voyage|mobilit[ée])", r"aides? (?:à|a) la mobilit[ée]",
+        r"aux[ií]lios?(?: de viagem)?", r"apoio (?:financeiro|de viagem)", r"mobilidade",
+        r"reisekosten(?:zuschuss)?", r"reisestipendi(?:um|en)", r"rimborso spese",
+        r"mobilità", r"erasmus"))),
+    ("abstract", _words((
+        r"abstracts?", r"papers?", r"proposals?", r"cfp", r"posters?", r"session",
+        r"talks?", r"contributions?", r"manuscripts?", r"chapters?", r"propuestas?",
+        r"res[uú]menes", r"ponencias?", r"comunicaciones", r"r[ée]sum[ée]s",
+        r"propositions?", r"communications?", r"resumos?", r"propostas?", r"artigos?",
+        r"beitr[äa]ge", r"einreichung(?:en)?", r"contribut[io]", r"relazion[ei]"))),
+    ("registration", _words((
+        r"regist(?:er|ers|ering|ration|rations)", r"sign(?:ing)?[- ]?ups?", r"enrol(?:l|ls|ment)?",
+        r"early[- ]?bird", r"inscri\w*", r"anmeld\w*", r"iscri\w*", r"tickets?", r"rsvp",
+        r"booking", r"reserv\w*", r"prenotazion[ei]", r"attend(?:ance|ees?)?"))),
+    ("other", _words((
+        r"comments?", r"commenting", r"feedback", r"respon(?:d|ses?)", r"repl(?:y|ies)",
+        r"reviews?", r"suggestions?", r"nominat\w*", r"payments?", r"pay", r"fees?",
+        r"ricors[oi]", r"instalments?", r"rata", r"surveys?", r"questionnaires?",
+        r"consultations?", r"complet\w*", r"comentarios?", r"commentaires?", r"coment[aá]rios?",
+        r"visa"))),
+    ("application", _words((
+        r"appl(?:y|ying|ications?|icants?)", r"candida\w*", r"postula\w*", r"solicit\w*",
+        r"bewerb\w*", r"domand[ae]", r"vacanc(?:y|ies)", r"positions?", r"jobs?",
+        r"fellowships?", r"scholarships?", r"grants?", r"awards?", r"prizes?", r"becas?",
+        r"bourses?", r"bolsas?", r"borse?", r"requests?", r"request it"))),
+    ("submission", _words((r"submi(?:t|ts|ssions?|tting|tted)", r"entries", r"envío",
+                           r"envoi", r"envio", r"einsendung", r"invio"))),
+)
+_KIND_PRIORITY = {kind: rank for rank, (kind, _) in enumerate(_KINDS)}
+
+_OPPORTUNITY_KINDS: tuple[tuple[str, re.Pattern], ...] = (
+    ("travel_grant", _words((
+        r"travel (?:grants?|bursar(?:y|ies)|support|scholarships?|awards?|funds?|fellowships?)",
+        r"fellows program", r"financial support to attend", r"becas? de viaje",
+        r"ayudas? de viaje", r"bourses? de voyage", r"bolsas? de viagem",
+        r"aux[ií]lio(?:s)? viagem", r"reisestipendi(?:um|en)", r"reisekostenzuschuss",
+        r"mobility (?:grants?|stays?|scholarships?)", r"erasmus\+?(?: \w+)? mobility"))),
+    ("fellowship", _words((
+        r"fellowships?", r"scholarships?", r"residenc(?:y|ies)", r"becas?", r"bourses?",
+        r"bolsas?(?: de estudo)?", r"stipendi(?:um|en)", r"borse? di studio", r"doctoral",
+        r"phd", r"doctorado", r"doctorat", r"doutorado", r"dottorato", r"postdoc\w*"))),
+    ("award", _words((
+        r"awards?", r"prizes?", r"premios?", r"prix", r"pr[êé]mios?", r"preis(?:e)?",
+        r"premi(?:o)?", r"competitions?", r"concurso", r"concours", r"wettbewerb"))),
+    ("grant", _words((
+        r"grants?", r"funding(?: call| opportunit(?:y|ies))?", r"call for (?:project )?funding",
+        r"subvenci(?:ón|ones)", r"financiaci[oó]n", r"financiamiento", r"subventions?",
+        r"financement", r"financiamento", r"fomento", r"f[öo]rder\w*", r"finanziament[oi]",
+        r"contribut[oi] per", r"data use fund", r"fund"))),
+    ("call", _words((
+        r"call for (?:papers|abstracts|submissions|proposals|contributions|participants|"
+        r"sessions?|presentations|posters|chapters|articles)", r"cfp", r"c4p",
+        r"submission deadline", r"session proposals?", r"convocatoria de (?:ponencias|"
+        r"propuestas|comunicaciones|art[ií]culos)", r"llamado a", r"appel (?:à|a) "
+        r"(?:communications|contributions|propositions|articles|textes)",
+        r"chamada (?:de|para) (?:trabalhos|artigos|propostas|resumos)", r"call for",
+        r"proposals?", r"abstracts?", r"consultations?", r"rfp", r"request for proposals?",
+        r"request for comments?", r"bando"))),
+    ("job", _words((
+        r"jobs?", r"vacanc(?:y|ies)", r"hiring", r"recruit\w*", r"consultan(?:t|cy|ts)",
+        r"internships?", r"interns?", r"officers?", r"assistants?", r"managers?",
+        r"coordinators?", r"director", r"positions?", r"posts? of", r"employment",
+        r"volunteers?", r"tutors?", r"stellen\w*", r"mitarbeiter\w*", r"referent\w*",
+        r"volontariat", r"empleo", r"vacantes?", r"puestos?", r"emploi", r"postes?",
+        r"recrutement", r"vagas?", r"emprego", r"lavoro", r"posizion[ei]",
+        r"collaborazion[ei]", r"online form", r"sarkari", r"constable", r"teaching contracts"))),
+    ("event", _words(lexicon.EVENT_NOUNS)),
+)
+_OPPORTUNITY_TO_DEADLINE = {
+    "event": "registration", "call": "abstract", "travel_grant": "travel_support",
+    "fellowship": "application", "grant": "application", "award": "application",
+    "job": "application", "other": "other",
+}
+
+_NOUN_WINDOW = 140
+_NEGATIVE_WINDOW = 42
+_ACTION_WINDOW = 160
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """What the words around one date say about it."""
+
+    role: str
+    """'deadline', 'event', 'start', 'publication', 'closure', 'superseded', 'past' or 'none'."""
+    confidence: str = "likely"
+    cue_start: int | None = None
+    extended: bool = False
+
+
+@dataclass(frozen=True)
+class _Found:
+    deadline: FoundDeadline
+    extended: bool
+    position: int
+
+
+def extract(title: str, text: str, *, published: datetime | None = None,
+            language: str | None = None, link: str | None = None) -> Extraction:
+    """Deadlines, event dates, kind, countries, online, funding and language of one listing.
+
+    `text` may be HTML or plain text; `published` (UTC) anchors years left unstated and
+    relative deadlines; `language` is the feed's declared language, a hint only. `link` is
+    accepted for the callers' convenience and not read: a listing is judged by its words.
+    """
+    clean_title = " ".join(to_text(title or "").split())
+    body = to_text(text or "")
+    full = f"{clean_title}\n{body}" if clean_title else body
+    masked = mask_urls(full)
+    low = lower_same_length(masked)
+    title_end = len(clean_title)
+    lang = detect_language(low, language)
+    published_on = published.astimezone(UTC).date() if published else None
+
+    sentences = split_sentences(masked[:title_end], is_title=True) if clean_title else []
+    if body:
+        sentences += split_sentences(masked[title_end + 1:] if clean_title else masked,
+                                     offset=title_end + 1 if clean_title else 0)
+    units = find_dates(masked, low, published=published_on, language=lang,
+                       declared_language=language)
+    opportunity_kind = _opportunity_kind(low[:title_end], low[title_end:])
+    default_kind = _OPPORTUNITY_TO_DEADLINE[opportunity_kind]
+
+    by_sentence = _group(units, sentences)
+    verdicts: dict[int, _Verdict] = {}
+    found: list[_Found] = []
+    for sentence, members in by_sentence:
+        for index, unit in enumerate(members):
+            verdict = _judge(low, sentence, members, index)
+            verdicts[id(unit)] = verdict
+            if verdict.role == "deadline":
+                found.append(_deadline(full, low, sentence, unit, verdict, default_kind))
+        if members:
+            found.extend(_by_then(full, low, sentence, members, verdicts, default_kind))
+    found.extend(_relative(full, low, sentences, published_on, default_kind))
+    deadlines = _settle(found)
+    event_start, event_end = _event_dates(by_sentence, verdicts, opportunity_kind)
+    return Extraction(
+        deadlines=deadlines,
+        is_rolling=bool(_ROLLING.search(low)),
+        event_start=event_start,
+        event_end=event_end,
+        kind=opportunity_kind,
+        countries=find_countries(masked),
+        is_online=is_online(low),
+        funding=_funding(masked, low),
+        language=lang,
+    )
+
+
+def lower_same_length(text: str) -> str:
+    """`text` lower-cased, keeping every offset (the rare letters that grow stay as they are)."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+
+
+def _group(units: list[DateUnit], sentences: list[Sentence]) -> list[tuple[Sentence,
+                                                                         list[DateUnit]]]:
+    grouped: list[tuple[Sentence, list[DateUnit]]] = []
+    cursor = 0
+    for sentence in sentences:
+        members = []
+        while cursor < len(units) and units[cursor].start < sentence.end:
+            if units[cursor].start >= sentence.start:
+                members.append(units[cursor])
+            cursor += 1
+        grouped.append((sentence, members))
+    return grouped
+
+
+def _cues(low: str, lo: int, hi: int) -> list[tuple[int, int, str]]:
+    """Cue words in low[lo:hi] as (start, end, class), nearest to `hi` first."""
+    found: list[tuple[int, int, str]] = []
+    for name, pattern in _CUE_PATTERNS:
+        for match in pattern.finditer(low, lo, hi):
+            found.append((match.start(), match.end(), name))
+    found.sort(key=lambda c: (-c[1], c[0], _CLASS_RANK[c[2]]))
+    kept: list[tuple[int, int, str]] = []
+    for cue in found:
+        if any(k[0] <= cue[0] and cue[1] <= k[1] for k in kept):
+            continue
+        kept.append(cue)
+    return kept
+
+
+def _is_adjacent(gap: str) -> bool:
+    return _FILLER.fullmatch(gap) is not None
+
+
+def _window_start(low: str, sentence: Sentence, members: list[DateUnit], index: int) -> int:
+    """Where the words about members[index] begin: after the previous date, unless that date
+    sits inside the phrase ("the deadline for the 5 May workshop is 1 May")."""
+    unit = members[index]
+    lo = max(sentence.start, unit.start - 220)
+    if index == 0:
+        return lo
+    prior = members[index - 1]
+    if _COPULA_GAP.fullmatch(low, prior.span_end, unit.span_start):
+        return max(lo, members[index - 2].span_end) if index >= 2 else lo
+    return max(lo, prior.span_end)
+
+
+def _judge(low: str, sentence: Sentence, members: list[DateUnit], index: int) -> _Verdict:
+    """Read the words before (then after) one date and say what the date is."""
+    unit = members[index]
+    lo = _window_start(low, sentence, members, index)
+    hi = max(lo, unit.span_start)
+    if unit.is_range:
+        prefix = _RANGE_PREFIX_END.search(low, max(lo, hi - 14), hi)
+        if prefix:
+            hi = prefix.start()
+    weak_at: int | None = None
+    closing_at: int | None = None
+    participation_at: int | None = None
+    extended = False
+    event_between = False
+    for start, end, name in _cues(low, lo, hi):
+        gap = low[end:hi]
+        adjacent = _is_adjacent(gap)
+        if name == _SUPERSEDED:
+            if len(gap) <= 40:
+                return _Verdict("superseded")
+            continue
+        if name in _NEGATIVE_CLASSES:
+            if unit.is_range and name in (_START, _TIGHT):
+                continue
+            if name in (_EVENT_VERB, _EVENT_NOUN) and len(gap) <= _ACTION_WINDOW:
+                event_between = True
+            if not _negative_applies(low, name, start, gap, adjacent, lo):
+                continue
+            if weak_at is not None or closing_at is not None:
+                if name == _CLOSURE:
+                    return _Verdict("closure")
+                continue
+            if participation_at is not None and unit.is_range and name != _CLOSURE:
+                continue
+            return _Verdict(_ROLE_OF[name])
+        if name == _EXTENSION and len(gap) <= 100:
+            extended = True
+        elif name == _WEAK and adjacent and weak_at is None and closing_at is None:
+            weak_at = start
+        elif name == _CLOSING and adjacent and weak_at is None and closing_at is None:
+            closing_at = start
+        elif name == _NOUN and len(gap) <= _NOUN_WINDOW:
+            if _is_past(low, end, unit.start, extended):
+                return _Verdict("past")
+            return _Verdict("deadline", "certain", start, extended)
+        elif name == _ACTION and len(gap) <= _ACTION_WINDOW and (
+                weak_at is not None or closing_at is not None or unit.is_range):
+            if _is_past(low, start, unit.start, extended):
+                return _Verdict("past")
+            doubtful = unit.is_range and weak_at is None and closing_at is None and event_between
+            return _Verdict("deadline", "likely" if doubtful else "certain", start, extended)
+        elif name == _PARTICIPATION and participation_at is None and len(gap) <= _ACTION_WINDOW:
+            participation_at = start
+    right = _right_context(low, sentence, members, index)
+    if _RIGHT_NOUN.match(right):
+        if _RIGHT_PAST.match(right):
+            return _Verdict("past")
+        return _Verdict("deadline", "certain", unit.span_start, extended)
+    clause = _clause(right)
+    tied = weak_at if weak_at is not None else closing_at
+    if tied is not None:
+        if _is_past(low, tied, unit.start, extended):
+            return _Verdict("past")
+        if _RIGHT_ACTION_RE.search(clause) or (extended and _NOUN_RE.search(low, lo, hi)):
+            return _Verdict("deadline", "certain", tied, extended)
+        return _Verdict("deadline", "likely", tied, extended)
+    if unit.is_range and _RIGHT_ACTION_RE.search(clause):
+        return _Verdict("deadline", "certain", unit.span_start, extended)
+    if participation_at is not None and (unit.is_range or extended):
+        return _Verdict("deadline", "likely", participation_at, extended)
+    if extended:
+        return _Verdict("deadline", "likely", unit.span_start, extended)
+    return _Verdict("none")
+
+
+def _negative_applies(low: str, name: str, start: int, gap: str, adjacent: bool,
+                      lo: int) -> bool:
+    """Whether a negative cue really speaks about the date: near it, and about the thing
+    itself (an "application process scheduled from … to …" is still an application window)."""
+    if name == _TIGHT:
+        return adjacent
+    if name == _EVENT_NOUN:
+        return adjacent or re.fullmatch(r"\s*\d{1,2}\s*", gap) is not None
+    if len(gap) > _NEGATIVE_WINDOW:
+        return False
+    return not (name == _EVENT_VERB and _ACTION_RE.search(low, max(lo, start - 40), start))
+
+
+def _is_past(low: str, cue_end: int, unit_start: int, extended: bool) -> bool:
+    if extended:
+        return False
+    return _PAST.search(low, max(cue_end, unit_start - 40), unit_start) is not None
+
+
+def _right_context(low: str, sentence: Sentence, members: list[DateUnit], index: int) -> str:
+    unit = members[index]
+    stop = members[index + 1].span_start if index + 1 < len(members) else sentence.end
+    return low[unit.span_end:max(unit.span_end, min(stop, sentence.end, unit.span_end + 90))]
+
+
+def _clause(right: str) -> str:
+    match = _CLAUSE_END.search(right)
+    return right[:match.start()] if match else right
+
+
+def _deadline(full: str, low: str, sentence: Sentence, unit: DateUnit, verdict: _Verdict,
+              default_kind: str) -> _Found:
+    confidence = verdict.confidence
+    if unit.is_ambiguous or unit.year_from_text:
+        confidence = "likely"
+    cue = verdict.cue_start if verdict.cue_start is not None else unit.span_start
+    kind = _deadline_kind(low, sentence, cue, unit, default_kind)
+    evidence = _evidence(full, sentence, min(cue, unit.span_start), unit.span_end)
+    return _Found(
+        FoundDeadline(kind=kind, on=unit.last, at=unit.at, tz=unit.tz, evidence=evidence,
+                      confidence=confidence),
+        verdict.extended, unit.start,
+    )
+
+
+def _deadline_kind(low: str, sentence: Sentence, cue: int, unit: DateUnit,
+                   default_kind: str) -> str:
+    """What the deadline closes: the kind word nearest before the date, else after it, else
+    what the listing is (a fellowship's "deadline" is an application deadline)."""
+    lo = max(sentence.start, cue - 60)
+    candidates: list[tuple[int, int, str]] = []
+    for kind, pattern in _KINDS:
+        for match in pattern.finditer(low, lo, unit.start):
+            candidates.append((unit.start - match.end(), _KIND_PRIORITY[kind], kind))
+    if not candidates:
+        for kind, pattern in _KINDS:
+            match = pattern.search(low, unit.span_end, min(sentence.end, unit.span_end + 80))
+            if match:
+                candidates.append((match.start() - unit.span_end, _KIND_PRIORITY[kind], kind))
+    if not candidates:
+        return default_kind
+    kinds = {c[2] for c in candidates}
+    for preferred in ("travel_support", "abstract", "registration"):
+        if preferred in kinds:
+            return preferred
+    kind = min(candidates)[2]
+    if kind == "submission":
+        kind = default_kind if default_kind != "other" else "application"
+    if kind == "application" and default_kind == "travel_support":
+        kind = default_kind
+    return kind
+
+
+def _evidence(full: str, sentence: Sentence, start: int, end: int) -> str:
+    """The phrase a deadline was read from: its sentence, or a window of it when long."""
+    if sentence.end - sentence.start <= 240:
+        lo, hi = sentence.start, sentence.end
+    else:
+        lo = max(sentence.start, start - 40)
+        hi = min(sentence.end, max(end, lo) + 40)
+        while lo > sentence.start and not full[lo - 1].isspace():
+            lo -= 1
+        while hi < sentence.end and not full[hi].isspace():
+            hi += 1
+    return " ".join(full[lo:hi].split()).rstrip(" ,;:(")
+
+
+def _by_then(full: str, low: str, sentence: Sentence, members: list[DateUnit],
+             verdicts: dict[int, _Verdict], default_kind: str) -> list[_Found]:
+    """A "… on Monday 18 Feb, so send suggestions by then" deadline: the date named before."""
+    match = _BY_THEN.search(low, sentence.start, sentence.end)
+    if not match:
+        return []
+    earlier = [u for u in members if u.span_end <= match.start()]
+    if not earlier or verdicts[id(earlier[-1])].role == "deadline":
+        return []
+    unit = earlier[-1]
+    kind = _deadline_kind(low, sentence, match.start(), unit, default_kind)
+    evidence = _evidence(full, sentence, unit.span_start, match.end())
+    return [_Found(FoundDeadline(kind=kind, on=unit.last, at=unit.at, tz=unit.tz,
+                                 evidence=evidence, confidence="likely"), False, unit.start)]
+
+
+def _relative(full: str, low: str, sentences: list[Sentence], published: date | None,
+              default_kind: str) -> list[_Found]:
+    """Deadlines counted from publication ("within two weeks of publication"): always likely,
+    since the feed's date is not always the notice's."""
+    if published is None:
+        return []
+    found = []
+    for match in _RELATIVE.finditer(low):
+        count_text = match["n"] or match["n_es"] or match["n_fr"] or match["n_pt"]
+        unit_text = match["unit"] or match["unit_es"] or match["unit_fr"] or match["unit_pt"]
+        count = int(count_text) if count_text.isdigit() else lexicon.NUMBER_WORDS.get(count_text)
+        if not count:
+            continue
+        on = _add(published, count, unit_text, bool(_BUSINESS_DAYS.search(match.group())))
+        sentence = next((s for s in sentences if s.start <= match.start() < s.end), None)
+        if sentence is None:
+            continue
+        point = DateUnit(start=match.start(), end=match.end(), first=on, last=on,
+                         span_start=match.start(), span_end=match.end())
+        kind = _deadline_kind(low, sentence, match.start(), point, default_kind)
+        evidence = _evidence(full, sentence, match.start(), match.end())
+        found.append(_Found(FoundDeadline(kind=kind, on=on, evidence=evidence,
+                                          confidence="likely"), False, match.start()))
+    return found
+
+
+def _add(start: date, count: int, unit: str, business: bool) -> date:
+    if unit.startswith(("month", "mes", "mois")):
+        month_index = start.month - 1 + count
+        year, month = start.year + month_index // 12, month_index % 12 + 1
+        return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+    days = count * (7 if unit.startswith(("week", "seman", "semaine")) else 1)
+    if not business:
+        return start + timedelta(days=days)
+    current = start
+    while days:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current
+
+
+def _settle(found: list[_Found]) -> tuple[FoundDeadline, ...]:
+    """One deadline per date (the most confident reading); an extension retires older dates
+    of the same kind to `likely`."""
+    extended = [f for f in found if f.extended and f.deadline.confidence == "certain"]
+    best: dict[date, _Found] = {}
+    for item in found:
+        if not item.extended and any(e.deadline.kind == item.deadline.kind
+                                     and item.deadline.on < e.deadline.on for e in extended):
+            item = replace(item, deadline=replace(item.deadline, confidence="likely"))
+        current = best.get(item.deadline.on)
+        if current is None or _rank(item) > _rank(current):
+            if current is not None and item.deadline.kind == "other" != current.deadline.kind:
+                item = replace(item, deadline=replace(item.deadline, kind=current.deadline.kind))
+            best[item.deadline.on] = item
+    return tuple(f.deadline for f in sorted(best.values(), key=lambda f: f.deadline.on))
+
+
+def _rank(item: _Found) -> tuple[bool, bool, bool, int]:
+    d = item.deadline
+    return (d.confidence == "certain", item.extended, d.at is not None, -item.position)
+
+
+def _event_dates(by_sentence: list[tuple[Sentence, list[DateUnit]]],
+                 verdicts: dict[int, _Verdict],
+                 opportunity_kind: str) -> tuple[date | None, date | None]:
+    """The event's own dates: a date in the title, else the first one the text calls an event."""
+    candidates: list[tuple[int, int, DateUnit]] = []
+    for sentence, members in by_sentence:
+        for unit in members:
+            role = verdicts[id(unit)].role
+            if role == "event":
+                candidates.append((1 if sentence.is_title else 2, unit.start, unit))
+            elif role == "none" and sentence.is_title:
+                candidates.append((0 if unit.is_range else 1, unit.start, unit))
+            elif role == "none" and unit.is_range and opportunity_kind == "event":
+                candidates.append((3, unit.start, unit))
+    if not candidates:
+        return None, None
+    unit = min(candidates, key=lambda c: (c[0], c[1]))[2]
+    return unit.first, unit.last if unit.is_range else None
+
+
+def _opportunity_kind(title: str, body: str) -> str:
+    """The kind members filter by, voted by kind words (a word in the title counts three times).
+
+    Both arguments are lower-case."""
+    head = body[:1500]
+    scores: dict[str, float] = {}
+    for kind, pattern in _OPPORTUNITY_KINDS:
+        score = 3.0 * len(pattern.findall(title)) + len(pattern.findall(head))
+        if score:
+            scores[kind] = score
+    if not scores:
+        return "other"
+    order = [kind for kind, _ in _OPPORTUNITY_KINDS]
+    return max(scores, key=lambda k: (scores[k], -order.index(k)))
+
+
+# --- Funding ----------------------------------------------------------------------------
+
+_FUNDING_NOUNS: tuple[tuple[str, re.Pattern, bool], ...] = (
+    ("travel", _words((
+        r"travel (?:grants?|bursar(?:y|ies)|stipends?|allowances?|subsid(?:y|ies))",
+        r"travel(?:ling)? (?:costs?|expenses?|support|funds?|funding|reimbursement)",
+        r"travel", r"flights?", r"air ?fares?", r"airline tickets?", r"round[- ]trip",
+        r"(?:gastos|costos|costes) de (?:viaje|traslado|transporte)", r"pasajes?",
+        r"billets? d'avion", r"frais de (?:voyage|d[ée]placement|transport)", r"voyage",
+        r"passagens?(?: a[ée]reas)?", r"despesas de (?:viagem|desloca[çc][ãa]o)", r"viagem",
+        r"reisekosten", r"fahrtkosten", r"spese di viaggio", r"viaggio")), False),
+    ("accommodation", _words((
+        r"accommodations?", r"lodging", r"hotel", r"housing", r"room and board",
+        r"alojamiento", r"hospedaje", r"h[ée]bergement", r"logement", r"hospedagem",
+        r"alojamento", r"unterkunft", r"übernachtung(?:en)?", r"alloggio")), False),
+    ("fees", _words((
+        r"fee waivers?", r"(?:registration|conference|tuition|participation) fees?",
+        r"tuition", r"free of charge", r"free registration", r"no (?:registration )?fees?",
+        r"sin costo", r"gratuit[oae]?s?", r"matr[ií]cula", r"frais d'inscription",
+        r"taxa de inscri[çc][ãa]o", r"teilnahmegebühr(?:en)?", r"kostenlos", r"kostenfrei",
+        r"quota di iscrizione")), False),
+    ("stipend", _words((
+        r"stipends?", r"per diems?", r"daily allowances?", r"living allowances?",
+        r"subsistence(?: allowances?)?", r"honorari(?:um|a)", r"monthly (?:allowance|payment|"
+        r"support|grant)", r"asignaci[oó]n mensual", r"beca mensual", r"manutenci[oó]n",
+        r"allocation mensuelle", r"indemnit[ée]s?(?: journali[èe]res)?", r"per[- ]diem",
+        r"bolsa mensal", r"ajuda de custo", r"aufwandsentsch[äa]digung", r"taschengeld",
+        r"stipendio", r"indennit[àa]")), True),
+)
+_OFFER = _words((
+    r"cover(?:s|ed|ing)?", r"paid", r"pays?", r"provided", r"provides?", r"fund(?:s|ed)?",
+    r"reimburs(?:e|ed|ement)", r"includ(?:es?|ed|ing)", r"offer(?:s|ed)?", r"receive",
+    r"support(?:s|ed)?", r"grants?", r"bursar(?:y|ies)", r"waiv(?:er|ed)", r"free",
+    r"sponsor(?:s|ed)?", r"take care of",
+    r"cubr(?:e|en|irá)", r"cubiert[oa]s?", r"pagad[oa]s?", r"incluid[oa]s?", r"incluye",
+    r"ofrece", r"financiad[oa]s?", r"pris en charge", r"prend en charge", r"couverts?",
+    r"rembours[ée]s?", r"inclus", r"offert[es]?", r"custead[oa]s?", r"pag[oa]s",
+    r"inclu[ií]d[oa]s?", r"oferece", r"cobert[oa]s?", r"übernommen", r"erstattet",
+    r"inklusive", r"coperte?", r"copert[oi]", r"rimborsat[ei]", r"incluse", r"garantit",
+))
+_NOT_OFFERED = _words((
+    r"not (?:be )?(?:covered|paid|provided|funded|included|reimbursed|intended to cover)",
+    r"at (?:their|your|his|her) own (?:cost|expense)", r"self-funded", r"no funding",
+    r"not able to (?:cover|fund|pay)", r"cannot (?:cover|fund|pay)", r"unable to (?:cover|fund)",
+    r"no (?:se )?(?:cubre|cubren|incluye)", r"ne (?:sont|seront|est) pas (?:pris|couverts?|"
+    r"inclus|rembours)", r"n[ãa]o (?:ser[ãa]o|s[ãa]o|est[ãa]o) (?:cobert|custead|inclu)",
+    r"nicht übernommen", r"nicht erstattet", r"non (?:sono|saranno) (?:coperte|rimborsat)",
+    r"options", r"information on", r"insurance", r"book (?:your|their)", r"deposit",
+))
+_CURRENCY_SYMBOLS = {"€": "EUR", "£": "GBP", "₹": "INR", "¥": "JPY", "R$": "BRL", "US$": "USD",
+                     "$": "USD", "CHF": "CHF"}
+_CURRENCY_WORDS = {
+    "eur": "EUR", "euro": "EUR", "euros": "EUR", "usd": "USD", "dollars": "USD",
+    "us dollars": "USD", "dólares": "USD", "dollari": "USD", "gbp": "GBP", "pounds": "GBP",
+    "chf": "CHF", "inr": "INR", "rupees": "INR", "brl": "BRL", "reais": "BRL", "mxn": "MXN",
+    "cop": "COP", "ars": "ARS", "clp": "CLP", "pen": "PEN", "cad": "CAD", "aud": "AUD",
+    "kes": "KES", "ngn": "NGN", "zar": "ZAR", "xof": "XOF", "fcfa": "XOF", "cfa": "XOF",
+    "jpy": "JPY", "sek": "SEK", "nok": "NOK", "dkk": "DKK",
+}
+_AMOUNT = re.compile(
+    r"(?P<sym>US\$|R\$|€|£|₹|¥|\$|(?<![A-Za-z])(?:EUR|USD|GBP|CHF|INR|BRL|MXN|CAD|AUD)(?![A-Za-z]))"
+    r"\s?(?P<num>\d{1,3}(?:[.,\s ]\d{2,3})*(?:[.,]\d{1,2})?|\d+)(?!\d)"
+    r"|(?<![\d.,])(?P<num2>\d{1,3}(?:[.,\s ]\d{2,3})*(?:[.,]\d{1,2})?|\d+)\s?"
+    r"(?P<word>€|euros?|EUR|USD|US dollars|dollars|dólares|GBP|pounds|CHF|INR|rupees|BRL|reais|"
+    r"MXN|COP|ARS|CLP|PEN|CAD|AUD|KES|NGN|ZAR|XOF|F?CFA)(?![A-Za-z])",
+)
+_AMOUNT_CONTEXT = _words((
+    r"stipends?", r"allowances?", r"per diems?", r"grants?", r"bursar(?:y|ies)",
+    r"scholarships?", r"fellowships?", r"travel", r"accommodation", r"reimburs\w*",
+    r"up to", r"hasta", r"jusqu'à", r"até", r"bis zu", r"fino a", r"becas?", r"bourses?",
+    r"bolsas?", r"ayudas?", r"aides?", r"aux[ií]lio", r"zuschuss", r"contributo",
+    r"honorari(?:um|a)", r"support of", r"funding of",
+))
+
+
+def _funding(text: str, low: str) -> Funding:
+    """What the listing says it pays for, with an amount and currency when one is tied to it."""
+    offered: set[str] = set()
+    for kind, pattern, self_offering in _FUNDING_NOUNS:
+        for match in pattern.finditer(low):
+            lo, hi = _sentence_bounds(low, match.start())
+            if _NOT_OFFERED.search(low, lo, hi):
+                continue
+            if self_offering or _OFFER.search(low, lo, hi):
+                offered.add(kind)
+                break
+    amount: Decimal | None = None
+    currency: str | None = None
+    for match in _AMOUNT.finditer(text):
+        lo, hi = _sentence_bounds(low, match.start())
+        if _AMOUNT_CONTEXT.search(low, lo, hi) and not _NOT_OFFERED.search(low, lo, hi):
+            amount, currency = _read_amount(match)
+            if amount is not None:
+                break
+    return Funding(amount=amount, currency=currency if amount is not None else None,
+                   **dict.fromkeys(offered, True))
+
+
+def _sentence_bounds(low: str, position: int) -> tuple[int, int]:
+    """The sentence around a position, by the nearest stops either side (cheap, approximate)."""
+    lo = max(low.rfind(". ", 0, position), low.rfind("\n", 0, position),
+             low.rfind("! ", 0, position), low.rfind("? ", 0, position)) + 1
+    ends = [i for i in (low.find(". ", position), low.find("\n", position),
+                        low.find("! ", position), low.find("? ", position)) if i != -1]
+    return lo, min(ends) if ends else len(low)
+
+
+def _read_amount(match: re.Match) -> tuple[Decimal | None, str | None]:
+    number = match["num"] or match["num2"]
+    label = match["sym"] or match["word"]
+    currency = _CURRENCY_SYMBOLS.get(label) or _CURRENCY_WORDS.get(label.lower())
+    digits = re.sub(r"[\s ]", "", number)
+    if "," in digits and "." in digits:
+        decimal_mark = "," if digits.rfind(",") > digits.rfind(".") else "."
+    elif digits.count(",") == 1 and len(digits.split(",")[1]) <= 2:
+        decimal_mark = ","
+    elif digits.count(".") == 1 and len(digits.split(".")[1]) <= 2:
+        decimal_mark = "."
+    else:
+        decimal_mark = None
+    if decimal_mark:
+        whole, _, cents = digits.rpartition(decimal_mark)
+        digits = re.sub(r"[.,]", "", whole) + "." + cents
+    else:
+        digits = re.sub(r"[.,]", "", digits)
+    try:
+        value = Decimal(digits)
+    except InvalidOperation:
+        return None, None
+    return value.normalize() if value == value.to_integral() else value, currency
+
+
+def extraction_record(entry_id: str | None, link: str | None, title: str,
+                      published: datetime | None, extraction: Extraction) -> dict:
+    """The JSON object `feeds extract --json` prints for one entry (absent values are null)."""
+    funding = extraction.funding
+    offered = list(funding.offered)
+    return {
+        "id": entry_id,
+        "link": link,
+        "title": title,
+        "published": _instant(published) if published else None,
+        "language": extraction.language,
+        "kind": extraction.kind,
+        "countries": list(extraction.countries),
+        "online": extraction.is_online,
+        "event_start": extraction.event_start.isoformat() if extraction.event_start else None,
+        "event_end": extraction.event_end.isoformat() if extraction.event_end else None,
+        "funding": {
+            "offered": offered,
+            "amount": _amount_text(funding.amount),
+            "currency": funding.currency,
+        } if offered or funding.amount is not None else None,
+        "deadlines": [
+            {
+                "kind": d.kind,
+                "date": d.on.isoformat(),
+                "time": d.at.strftime("%H:%M") if d.at else None,
+                "tz": d.tz,
+                "utc": _instant(closing_instant(d.on, d.at, d.tz)),
+                "evidence": d.evidence,
+                "confidence": d.confidence,
+            }
+            for d in extraction.deadlines
+        ],
+    }
+
+
+def _instant(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _amount_text(amount: Decimal | None) -> str | None:
+    if amount is None:
+        return None
+    return format(amount, "f")
