@@ -9,7 +9,16 @@ from decimal import Decimal
 DEADLINE_KINDS = ("application", "registration", "travel_support", "abstract", "other")
 """What a deadline closes: applying, registering, asking for travel support, sending an abstract."""
 
-OPPORTUNITY_KINDS = ("event", "travel_grant", "fellowship", "grant", "call", "award", "job", "other")
+OPPORTUNITY_KINDS = (
+    "event",
+    "travel_grant",
+    "fellowship",
+    "grant",
+    "call",
+    "award",
+    "job",
+    "other",
+)
 """What an opportunity is, in the words members filter by."""
 
 FUNDING_KINDS = ("travel", "accommodation", "fees", "stipend")

@@ -1,0 +1,68 @@
+"""Openings, the web application: `create_app` builds it; the rules live in plain modules."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import database  # noqa: F401  (registers the SQLite pragmas on every engine)
+from .config import DEFAULTS
+from .extensions import db, mail, migrate
+from .settings import ConfigError, finish_config
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The project's folder: `templates/` and `instance/` live beside the package."""
+
+__all__ = ["ROOT", "ConfigError", "create_app"]
+
+
+def create_app(
+    config: Mapping[str, Any] | None = None, *, instance_path: str | None = None
+) -> Flask:
+    """Build the app: defaults, then `instance/config.py`, then `FLASK_*` variables, then `config`.
+
+    `instance_path` (else the `FLASK_INSTANCE_PATH` variable, else `instance/` beside the
+    package) holds the per-deployment config, the SQLite file, the development secret key and
+    caught mail.
+    """
+    app = Flask(
+        __name__,
+        instance_path=instance_path
+        or os.environ.get("FLASK_INSTANCE_PATH")
+        or str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env()
+    if config:
+        app.config.from_mapping(config)
+    finish_config(app)
+    _configure_logging(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    mail.init_app(app)
+
+    from . import browse, cli, errors, health, web
+
+    web.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(browse.bp)
+    app.register_blueprint(health.bp)
+    cli.init_app(app)
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    """One line per event on stderr, at the configured level, for the app and `feeds`."""
+    level = str(app.config["LOG_LEVEL"]).upper()
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in (app.name, "feeds", "openings"):
+        logging.getLogger(name).setLevel(level)

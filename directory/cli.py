@@ -1,0 +1,64 @@
+"""The `flask --app wsgi …` commands, one group per thing an operator manages.
+
+Commands are thin: they parse options, call a plain function, and print what happened.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from .database import reports_database_errors
+from .extensions import db
+from .models import Source, utcnow
+
+demo = AppGroup("demo", help="Demo data for a local try-out.")
+feeds = AppGroup("feeds", help="Feed sources: add, list, fetch, pause, remove, extract.")
+scheduler = AppGroup(
+    "scheduler", help="The long-running process that polls feeds and sends alerts."
+)
+
+
+def init_app(app: Flask) -> None:
+    """Attach every command group to the app."""
+    for group in (demo, feeds, scheduler):
+        app.cli.add_command(group)
+
+
+# --- demo -------------------------------------------------------------------------------------
+
+
+@demo.command("load")
+@reports_database_errors
+def demo_load() -> None:
+    """Fill an empty database with the sample feeds shipped in feeds/samples/ (no network)."""
+    from feeds.demo import load_samples
+
+    already = db.session.scalar(
+        select(func.count()).select_from(Source).where(Source.kind == "sample")
+    )
+    if already:
+        click.echo("Demo data already loaded; nothing to do.")
+        return
+    report = load_samples(db.session, utcnow())
+    click.echo(f"Loaded {report.new} demo opportunities from {report.sources} sample feeds.")
+
+
+# --- scheduler --------------------------------------------------------------------------------
+
+
+@scheduler.command("run")
+@reports_database_errors
+def scheduler_run() -> None:
+    """Run periodic jobs until stopped (Ctrl-C or SIGTERM); a second copy waits for the first."""
+    from .scheduler import run_forever
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    run_forever(current_app._get_current_object(), stop)

@@ -1,0 +1,91 @@
+"""Every setting Openings reads, with its default and what it is for.
+
+Settings are loaded in this order, each overriding the one before: the defaults below,
+`instance/config.py`, then `FLASK_`-prefixed environment variables (values parsed as JSON
+when they can be, so `FLASK_FEEDS_ALLOW_PRIVATE_ADDRESSES=true` is a boolean). Extensions'
+settings keep their own names (`SQLALCHEMY_DATABASE_URI`, `MAIL_SERVER`, …).
+The README's configuration table is checked against this list by the test suite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key: its default and a sentence for the README."""
+
+    name: str
+    default: Any
+    doc: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "ENVIRONMENT",
+        "production",
+        "`production` or `development`. Production refuses to start without a strong "
+        "`SECRET_KEY`; development generates one and keeps it in `instance/secret_key`.",
+    ),
+    Setting(
+        "SECRET_KEY",
+        None,
+        "Signs sessions and the links in emails. At least 32 random characters in production.",
+    ),
+    Setting(
+        "SQLALCHEMY_DATABASE_URI",
+        None,
+        "Database URL. Default: SQLite file `instance/openings.sqlite3`. Production: "
+        "`postgresql+psycopg://user:password@host/openings`.",
+    ),
+    Setting(
+        "BASE_URL",
+        "http://127.0.0.1:5000",
+        "The public address of the site, used for links in emails, feeds and calendars "
+        "built outside a request.",
+    ),
+    Setting(
+        "MAIL_SERVER", "127.0.0.1", "SMTP relay host. `make run` starts a catcher on 127.0.0.1."
+    ),
+    Setting("MAIL_PORT", 1025, "SMTP relay port."),
+    Setting("MAIL_USE_TLS", False, "Use STARTTLS with the relay."),
+    Setting("MAIL_USE_SSL", False, "Use implicit TLS with the relay (port 465)."),
+    Setting("MAIL_USERNAME", None, "SMTP user name, if the relay needs one."),
+    Setting("MAIL_PASSWORD", None, "SMTP password, if the relay needs one."),
+    Setting(
+        "MAIL_DEFAULT_SENDER",
+        "Openings <openings@localhost>",
+        "The From address of every email (use an address on your domain, with SPF and DKIM).",
+    ),
+    Setting(
+        "MAIL_CATCHER_DIR",
+        None,
+        "Where `make run`'s local SMTP catcher keeps each message as an `.eml` file. "
+        "Default: `instance/mail`.",
+    ),
+    Setting(
+        "FEEDS_ALLOW_PRIVATE_ADDRESSES",
+        False,
+        "Allow sources on loopback, private or link-local addresses. Off in production "
+        "(it guards against server-side request forgery); tests turn it on.",
+    ),
+    Setting(
+        "FEEDS_CONTACT_URL",
+        "http://127.0.0.1:5000/about",
+        "A page about your deployment, sent in the User-Agent so feed publishers can reach you.",
+    ),
+    Setting("FEEDS_DEFAULT_INTERVAL_MINUTES", 60, "How often a new source is polled."),
+    Setting("FEEDS_MAX_BYTES", 5 * 1024 * 1024, "Largest feed body read; a longer one is cut off."),
+    Setting("FEEDS_CONNECT_TIMEOUT_SECONDS", 10.0, "Time allowed to connect to a feed's server."),
+    Setting("FEEDS_TIMEOUT_SECONDS", 30.0, "Time allowed for a whole feed request."),
+    Setting(
+        "ALERT_LEAD_DAYS",
+        [14, 3, 1],
+        "Lead times (days before a deadline) offered to a new subscriber by default.",
+    ),
+    Setting("LOG_LEVEL", "INFO", "Logging level of the web app, the scheduler and commands."),
+)
+
+DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}

@@ -1,0 +1,248 @@
+"""Shared fixtures: the app on a real database, a real SMTP server, factories for rows.
+
+The database is a temporary SQLite file, or the one named by TEST_DATABASE_URL (PostgreSQL in
+CI). Its schema is built once per session by the migrations, and emptied after every test.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import email_validator
+import pytest
+from sqlalchemy import MetaData, create_engine, text
+
+from directory import create_app
+from directory.extensions import db
+from directory.models import Deadline, Opportunity, OpportunityCountry, Source, SourceEntry
+from feeds.closing import closing_instant
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+email_validator.TEST_ENVIRONMENT = True
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """TEST_DATABASE_URL when set, else a SQLite file of this test session."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'openings-test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def instance_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An instance folder of the test session, so tests never touch the project's own."""
+    return tmp_path_factory.mktemp("instance")
+
+
+@pytest.fixture(scope="session")
+def migrated_database(database_url: str, instance_dir: Path) -> str:
+    """The test database, emptied of any earlier schema and upgraded to the latest migration."""
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        existing = MetaData()
+        existing.reflect(connection)
+        existing.drop_all(connection)
+    engine.dispose()
+    app = create_app(_test_config(database_url), instance_path=str(instance_dir))
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        db.session.remove()
+        db.engine.dispose()
+    return database_url
+
+
+def _test_config(database_url: str, **overrides: object) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-signing",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "FEEDS_ALLOW_PRIVATE_ADDRESSES": True,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": 9,  # discard port: nothing listens; tests that send mail use `smtp_server`
+        "MAIL_SUPPRESS_SEND": False,
+        "BASE_URL": "http://openings.example.org",
+        **overrides,
+    }
+
+
+@pytest.fixture
+def app_config(migrated_database: str) -> dict:
+    """The settings the `app` fixture is built with; a test may change them before using `app`."""
+    return _test_config(migrated_database)
+
+
+@pytest.fixture
+def app(app_config: dict, instance_dir: Path) -> Iterator:
+    """The app on the migrated test database; every table is emptied afterwards."""
+    app = create_app(app_config, instance_path=str(instance_dir))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = db.metadata.sorted_tables
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    """A test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A runner for the app's `flask` commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def now() -> datetime:
+    """A fixed instant for tests that pass time in."""
+    return datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def create_opportunity(app):
+    """Factory: an opportunity with deadlines given as (kind, date[, time, zone]) tuples."""
+
+    def create(
+        title: str = "Regional summit on legal empowerment",
+        *,
+        deadlines: list[tuple] = (),
+        countries: tuple[str, ...] = (),
+        source: Source | None = None,
+        **fields: object,
+    ) -> Opportunity:
+        if source is None:
+            source = db.session.scalar(db.select(Source).where(Source.name == "Test feed"))
+        if source is None:
+            source = Source(name="Test feed", url="https://example.org/feed.xml", kind="feed")
+            db.session.add(source)
+        fields.setdefault("link", f"https://example.org/{abs(hash(title))}")
+        opportunity = Opportunity(title=title, **fields)
+        for kind, on, *rest in deadlines:
+            at: time | None = rest[0] if rest else None
+            zone: str | None = rest[1] if len(rest) > 1 else None
+            opportunity.deadlines.append(
+                Deadline(
+                    kind=kind,
+                    due_on=on,
+                    due_time=at,
+                    time_zone=zone,
+                    due_at=closing_instant(on, at, zone),
+                    evidence=f"Deadline: {on:%d %B %Y}",
+                )
+            )
+        opportunity.countries = [
+            OpportunityCountry(country_code=code, position=i) for i, code in enumerate(countries)
+        ]
+        db.session.add(opportunity)
+        db.session.add(
+            SourceEntry(
+                source=source,
+                opportunity=opportunity,
+                entry_key=opportunity.link,
+                link=opportunity.link,
+            )
+        )
+        db.session.commit()
+        return opportunity
+
+    return create
+
+
+def days_from(moment: datetime, days: int) -> date:
+    """The calendar date `days` after `moment` (UTC)."""
+    return (moment + timedelta(days=days)).date()
+
+
+# --- SMTP ------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (aiosmtpd cannot take port 0)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class ReceivedMail:
+    """One message as the SMTP server received it."""
+
+    sender: str
+    recipients: list[str]
+    message: EmailMessage
+
+
+@dataclass
+class SMTPRecorder:
+    """An aiosmtpd handler that keeps every message, for tests to read."""
+
+    messages: list[ReceivedMail] = field(default_factory=list)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self.arrived:
+            self.messages.append(
+                ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), message)  # type: ignore[arg-type]
+            )
+            self.arrived.notify_all()
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[ReceivedMail]:
+        """Block until `count` messages have arrived (or fail the test)."""
+        with self.arrived:
+            if not self.arrived.wait_for(lambda: len(self.messages) >= count, timeout):
+                pytest.fail(f"expected {count} emails, {len(self.messages)} arrived")
+        return list(self.messages)
+
+
+@pytest.fixture
+def smtp_server(app_config: dict) -> Iterator[SMTPRecorder]:
+    """A real SMTP server on 127.0.0.1; the app built after it sends its mail there."""
+    from aiosmtpd.controller import Controller
+
+    recorder = SMTPRecorder()
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    app_config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    try:
+        yield recorder
+    finally:
+        controller.stop()
+
+
+def corpus_files() -> list[Path]:
+    """The real published feeds of ../shared/corpus/raw, or [] when the folder is absent."""
+    raw = CORPUS / "raw"
+    return sorted(raw.glob("*.xml")) if raw.is_dir() else []
+
+
+requires_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not here")

@@ -1,0 +1,148 @@
+"""Feed bytes to normalised entries: RSS, Atom, JSON Feed; sanitising; identity; bad input."""
+
+import json
+
+import pytest
+from conftest import corpus_files, requires_corpus
+
+from feeds.parse import FeedError, canonical_link, parse_feed
+
+RSS = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Justice Network</title><language>es</language>
+<item><guid>a-1</guid><title>Encuentro regional</title>
+<link>https://example.org/encuentro?utm_source=x&amp;id=7#top</link>
+<pubDate>Mon, 02 Mar 2026 09:00:00 +0000</pubDate>
+<description><![CDATA[<p onclick="steal()">Fecha l&iacute;mite: 30 de abril</p><script>alert(1)</script>
+<a href="javascript:alert(2)">mal</a> <a href="https://example.org/bases">bases</a>]]></description>
+</item>
+<item><title>Sin guid</title><link>https://example.org/sin-guid</link></item>
+<item><guid>a-1</guid><title>Repeated guid</title></item>
+<item><description>Only some text, no title or link</description></item>
+<item><title></title></item>
+</channel></rss>"""
+
+ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Fellowships</title>
+<entry><id>tag:example.org,2026:1</id><title>Community paralegal fellowship</title>
+<link href="https://example.org/fellowship"/><updated>2026-02-10T08:00:00Z</updated>
+<author><name>Global Justice Commons</name></author>
+<content type="html">&lt;p&gt;Apply by 15 April 2026.&lt;/p&gt;</content></entry>
+</feed>"""
+
+
+def test_rss_entries_are_normalised_and_sanitised():
+    feed = parse_feed(RSS)
+    assert feed.title == "Justice Network"
+    assert feed.language == "es"
+    first = feed.entries[0]
+    assert first.key == "a-1"
+    assert first.link == "https://example.org/encuentro?id=7"
+    assert "script" not in first.summary_html and "onclick" not in first.summary_html
+    assert "javascript:" not in first.summary_html
+    assert 'href="https://example.org/bases"' in first.summary_html
+    assert first.summary_text.startswith("Fecha límite: 30 de abril")
+    assert "alert" not in first.summary_text
+    assert first.published_at.isoformat() == "2026-03-02T09:00:00+00:00"
+    assert first.language == "es"
+    assert len(first.content_hash) == 64
+
+
+def test_identity_falls_back_to_link_then_a_hash_and_repeats_are_dropped():
+    feed = parse_feed(RSS)
+    keys = [e.key for e in feed.entries]
+    assert keys[1] == "https://example.org/sin-guid"
+    assert len(keys) == len(set(keys)) == 3
+    assert feed.entries[2].title == "Only some text, no title or link"
+    assert feed.skipped == 2  # the repeated guid and the empty item
+    assert any("repeated an id" in w for w in feed.warnings)
+
+
+def test_atom():
+    entry = parse_feed(ATOM).entries[0]
+    assert entry.title == "Community paralegal fellowship"
+    assert entry.author == "Global Justice Commons"
+    assert entry.summary_text == "Apply by 15 April 2026."
+
+
+def test_json_feed():
+    document = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "Chamadas",
+        "language": "pt-BR",
+        "authors": [{"name": "Rede de Justiça"}],
+        "items": [
+            {
+                "id": 1,
+                "url": "https://example.org/c1",
+                "title": "Chamada aberta",
+                "content_html": "<p>Inscrições até 10 de maio</p>",
+                "date_published": "2026-03-01T10:00:00-03:00",
+            },
+            {"id": "2", "content_text": "Prazo: 3 de junho", "url": "https://example.org/c2"},
+            "not an item",
+        ],
+    }
+    feed = parse_feed(json.dumps(document).encode())
+    assert [e.key for e in feed.entries] == ["1", "2"]
+    assert feed.entries[0].published_at.isoformat() == "2026-03-01T13:00:00+00:00"
+    assert feed.entries[0].author == "Rede de Justiça"
+    assert feed.entries[1].title == "Prazo: 3 de junho"
+    assert feed.entries[0].language == "pt-BR"
+    assert feed.skipped == 1
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"<html><body><h1>Welcome</h1></body></html>",
+        b"{not json",
+        b'{"version": 1}',
+        b"\x00\x01",
+    ],
+)
+def test_bytes_without_a_feed_raise_a_clear_error(content):
+    with pytest.raises(FeedError, match="not a feed"):
+        parse_feed(content)
+
+
+def test_a_feed_with_recoverable_errors_keeps_its_entries_and_warns():
+    broken = RSS.replace(
+        b"</channel></rss>", b"<item><title>Unclosed &bogus; entity</title></item>"
+    )
+    feed = parse_feed(broken)
+    assert feed.entries
+    assert any("recoverable" in w for w in feed.warnings)
+
+
+def test_declared_charset_from_the_headers():
+    latin = '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title><item><title>Fecha límite</title><link>https://example.org/a</link></item></channel></rss>'
+    feed = parse_feed(
+        latin.encode("latin-1"), headers={"Content-Type": "application/rss+xml; charset=iso-8859-1"}
+    )
+    assert feed.entries[0].title == "Fecha límite"
+
+
+@pytest.mark.parametrize(
+    ("link", "expected"),
+    [
+        ("https://Example.ORG/a?utm_source=n&utm_medium=e&id=3", "https://example.org/a?id=3"),
+        ("https://example.org/a?fbclid=1#frag", "https://example.org/a"),
+        ("http://example.org", "http://example.org/"),
+        ("javascript:alert(1)", None),
+        ("mailto:x@example.org", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_canonical_link(link, expected):
+    assert canonical_link(link) == expected
+
+
+@requires_corpus
+@pytest.mark.corpus
+@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: p.stem)
+def test_every_real_feed_parses(path):
+    feed = parse_feed(path.read_bytes())
+    assert feed.entries
+    assert len({e.key for e in feed.entries}) == len(feed.entries)
