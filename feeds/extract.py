@@ -31,6 +31,15 @@ def _words(fragments: Iterable[str]) -> re.Pattern:
     return re.compile(rf"(?<![^\W\d_])(?:{body})(?![^\W\d_])")
 
 
+def _named_words(groups: dict[str, Iterable[str]]) -> re.Pattern:
+    """One whole-word pattern with a named group per key, so one pass tells which key matched."""
+    body = "|".join(
+        f"(?P<{name}>{'|'.join(sorted(fragments, key=len, reverse=True))})"
+        for name, fragments in groups.items()
+    )
+    return re.compile(rf"(?<![^\W\d_])(?:{body})(?![^\W\d_])")
+
+
 _NOUN = "noun"
 _WEAK = "weak"
 _CLOSING = "closing"
@@ -131,82 +140,12 @@ _RELATIVE = re.compile(
     r"(?:a contar da|a partir da|ap[oó]s a|contados a partir da|da)\s+(?:sua\s+)?"
     r"publica[çc][ãa]o"
 )
+_RELATIVE_ANCHORS = ("publica", "posting", "announcement", "notice", "advertis", "call", "post")
 _BUSINESS_DAYS = re.compile(r"working|business|h[aá]biles|ouvr|[uú]teis")
 
-_KINDS: tuple[tuple[str, re.Pattern], ...] = (
-    ("travel_support", _words((
-        r"travel (?:grants?|support|bursar(?:y|ies)|funds?|funding|scholarships?|awards?|"
-        r"stipends?|subsid(?:y|ies))", r"bursar(?:y|ies)", r"fee waivers?",
-        r"financial (?:support|assistance|aid)", r"mobility(?: grants?| stays?| scholarships?)?",
-        r"becas? de viaje", r"ayudas? de (?:viaje|movilidad)", r"movilidad",
-        r"bourses? de (?:voyage|mobilit[ée])", r"aides? (?:à|a) la mobilit[ée]",
-        r"aux[ií]lios?(?: de viagem)?", r"apoio (?:financeiro|de viagem)", r"mobilidade",
-        r"reisekosten(?:zuschuss)?", r"reisestipendi(?:um|en)", r"rimborso spese",
-        r"mobilità", r"erasmus"))),
-    ("abstract", _words((
-        r"abstracts?", r"papers?", r"proposals?", r"cfp", r"posters?", r"session",
-        r"talks?", r"contributions?", r"manuscripts?", r"chapters?", r"propuestas?",
-        r"res[uú]menes", r"ponencias?", r"comunicaciones", r"r[ée]sum[ée]s",
-        r"propositions?", r"communications?", r"resumos?", r"propostas?", r"artigos?",
-        r"beitr[äa]ge", r"einreichung(?:en)?", r"contribut[io]", r"relazion[ei]"))),
-    ("registration", _words((
-        r"regist(?:er|ers|ering|ration|rations)", r"sign(?:ing)?[- ]?ups?", r"enrol(?:l|ls|ment)?",
-        r"early[- ]?bird", r"inscri\w*", r"anmeld\w*", r"iscri\w*", r"tickets?", r"rsvp",
-        r"booking", r"reserv\w*", r"prenotazion[ei]", r"attend(?:ance|ees?)?"))),
-    ("other", _words((
-        r"comments?", r"commenting", r"feedback", r"respon(?:d|ses?)", r"repl(?:y|ies)",
-        r"reviews?", r"suggestions?", r"nominat\w*", r"payments?", r"pay", r"fees?",
-        r"ricors[oi]", r"instalments?", r"rata", r"surveys?", r"questionnaires?",
-        r"consultations?", r"complet\w*", r"comentarios?", r"commentaires?", r"coment[aá]rios?",
-        r"visa"))),
-    ("application", _words((
-        r"appl(?:y|ying|ications?|icants?)", r"candida\w*", r"postula\w*", r"solicit\w*",
-        r"bewerb\w*", r"domand[ae]", r"vacanc(?:y|ies)", r"positions?", r"jobs?",
-        r"fellowships?", r"scholarships?", r"grants?", r"awards?", r"prizes?", r"becas?",
-        r"bourses?", r"bolsas?", r"borse?", r"requests?", r"request it"))),
-    ("submission", _words((r"submi(?:t|ts|ssions?|tting|tted)", r"entries", r"envío",
-                           r"envoi", r"envio", r"einsendung", r"invio"))),
-)
-_KIND_PRIORITY = {kind: rank for rank, (kind, _) in enumerate(_KINDS)}
-
-_OPPORTUNITY_KINDS: tuple[tuple[str, re.Pattern], ...] = (
-    ("travel_grant", _words((
-        r"travel (?:grants?|bursar(?:y|ies)|support|scholarships?|awards?|funds?|fellowships?)",
-        r"fellows program", r"financial support to attend", r"becas? de viaje",
-        r"ayudas? de viaje", r"bourses? de voyage", r"bolsas? de viagem",
-        r"aux[ií]lio(?:s)? viagem", r"reisestipendi(?:um|en)", r"reisekostenzuschuss",
-        r"mobility (?:grants?|stays?|scholarships?)", r"erasmus\+?(?: \w+)? mobility"))),
-    ("fellowship", _words((
-        r"fellowships?", r"scholarships?", r"residenc(?:y|ies)", r"becas?", r"bourses?",
-        r"bolsas?(?: de estudo)?", r"stipendi(?:um|en)", r"borse? di studio", r"doctoral",
-        r"phd", r"doctorado", r"doctorat", r"doutorado", r"dottorato", r"postdoc\w*"))),
-    ("award", _words((
-        r"awards?", r"prizes?", r"premios?", r"prix", r"pr[êé]mios?", r"preis(?:e)?",
-        r"premi(?:o)?", r"competitions?", r"concurso", r"concours", r"wettbewerb"))),
-    ("grant", _words((
-        r"grants?", r"funding(?: call| opportunit(?:y|ies))?", r"call for (?:project )?funding",
-        r"subvenci(?:ón|ones)", r"financiaci[oó]n", r"financiamiento", r"subventions?",
-        r"financement", r"financiamento", r"fomento", r"f[öo]rder\w*", r"finanziament[oi]",
-        r"contribut[oi] per", r"data use fund", r"fund"))),
-    ("call", _words((
-        r"call for (?:papers|abstracts|submissions|proposals|contributions|participants|"
-        r"sessions?|presentations|posters|chapters|articles)", r"cfp", r"c4p",
-        r"submission deadline", r"session proposals?", r"convocatoria de (?:ponencias|"
-        r"propuestas|comunicaciones|art[ií]culos)", r"llamado a", r"appel (?:à|a) "
-        r"(?:communications|contributions|propositions|articles|textes)",
-        r"chamada (?:de|para) (?:trabalhos|artigos|propostas|resumos)", r"call for",
-        r"proposals?", r"abstracts?", r"consultations?", r"rfp", r"request for proposals?",
-        r"request for comments?", r"bando"))),
-    ("job", _words((
-        r"jobs?", r"vacanc(?:y|ies)", r"hiring", r"recruit\w*", r"consultan(?:t|cy|ts)",
-        r"internships?", r"interns?", r"officers?", r"assistants?", r"managers?",
-        r"coordinators?", r"director", r"positions?", r"posts? of", r"employment",
-        r"volunteers?", r"tutors?", r"stellen\w*", r"mitarbeiter\w*", r"referent\w*",
-        r"volontariat", r"empleo", r"vacantes?", r"puestos?", r"emploi", r"postes?",
-        r"recrutement", r"vagas?", r"emprego", r"lavoro", r"posizion[ei]",
-        r"collaborazion[ei]", r"online form", r"sarkari", r"constable", r"teaching contracts"))),
-    ("event", _words(lexicon.EVENT_NOUNS)),
-)
+_DEADLINE_KIND_RE = _named_words(lexicon.DEADLINE_KIND_WORDS)
+_OPPORTUNITY_KIND_RE = _named_words(lexicon.OPPORTUNITY_KIND_WORDS)
+_OPPORTUNITY_ORDER = tuple(lexicon.OPPORTUNITY_KIND_WORDS)
 _OPPORTUNITY_TO_DEADLINE = {
     "event": "registration", "call": "abstract", "travel_grant": "travel_support",
     "fellowship": "application", "grant": "application", "award": "application",
@@ -248,7 +187,7 @@ def extract(title: str, text: str, *, published: datetime | None = None,
     body = to_text(text or "")
     full = f"{clean_title}\n{body}" if clean_title else body
     masked = mask_urls(full)
-    low = lower_same_length(masked)
+    low = _lower_same_length(masked)
     title_end = len(clean_title)
     lang = detect_language(low, language)
     published_on = published.astimezone(UTC).date() if published else None
@@ -289,7 +228,7 @@ def extract(title: str, text: str, *, published: datetime | None = None,
     )
 
 
-def lower_same_length(text: str) -> str:
+def _lower_same_length(text: str) -> str:
     """`text` lower-cased, keeping every offset (the rare letters that grow stay as they are)."""
     low = text.lower()
     if len(low) == len(text):
@@ -468,22 +407,17 @@ def _deadline_kind(low: str, sentence: Sentence, cue: int, unit: DateUnit,
     """What the deadline closes: the kind word nearest before the date, else after it, else
     what the listing is (a fellowship's "deadline" is an application deadline)."""
     lo = max(sentence.start, cue - 60)
-    candidates: list[tuple[int, int, str]] = []
-    for kind, pattern in _KINDS:
-        for match in pattern.finditer(low, lo, unit.start):
-            candidates.append((unit.start - match.end(), _KIND_PRIORITY[kind], kind))
-    if not candidates:
-        for kind, pattern in _KINDS:
-            match = pattern.search(low, unit.span_end, min(sentence.end, unit.span_end + 80))
-            if match:
-                candidates.append((match.start() - unit.span_end, _KIND_PRIORITY[kind], kind))
-    if not candidates:
+    kinds = [m.lastgroup for m in _DEADLINE_KIND_RE.finditer(low, lo, unit.start)]
+    if not kinds:
+        after = _DEADLINE_KIND_RE.search(low, unit.span_end,
+                                         min(sentence.end, unit.span_end + 80))
+        kinds = [after.lastgroup] if after else []
+    if not kinds:
         return default_kind
-    kinds = {c[2] for c in candidates}
     for preferred in ("travel_support", "abstract", "registration"):
         if preferred in kinds:
             return preferred
-    kind = min(candidates)[2]
+    kind = kinds[-1]
     if kind == "submission":
         kind = default_kind if default_kind != "other" else "application"
     if kind == "application" and default_kind == "travel_support":
@@ -525,7 +459,7 @@ def _relative(full: str, low: str, sentences: list[Sentence], published: date | 
               default_kind: str) -> list[_Found]:
     """Deadlines counted from publication ("within two weeks of publication"): always likely,
     since the feed's date is not always the notice's."""
-    if published is None:
+    if published is None or not any(word in low for word in _RELATIVE_ANCHORS):
         return []
     found = []
     for match in _RELATIVE.finditer(low):
@@ -609,47 +543,21 @@ def _opportunity_kind(title: str, body: str) -> str:
     """The kind members filter by, voted by kind words (a word in the title counts three times).
 
     Both arguments are lower-case."""
-    head = body[:1500]
     scores: dict[str, float] = {}
-    for kind, pattern in _OPPORTUNITY_KINDS:
-        score = 3.0 * len(pattern.findall(title)) + len(pattern.findall(head))
-        if score:
-            scores[kind] = score
+    for text, weight in ((title, 3.0), (body[:1500], 1.0)):
+        for match in _OPPORTUNITY_KIND_RE.finditer(text):
+            scores[match.lastgroup] = scores.get(match.lastgroup, 0.0) + weight
     if not scores:
         return "other"
-    order = [kind for kind, _ in _OPPORTUNITY_KINDS]
-    return max(scores, key=lambda k: (scores[k], -order.index(k)))
+    return max(scores, key=lambda k: (scores[k], -_OPPORTUNITY_ORDER.index(k)))
 
 
 # --- Funding ----------------------------------------------------------------------------
 
-_FUNDING_NOUNS: tuple[tuple[str, re.Pattern, bool], ...] = (
-    ("travel", _words((
-        r"travel (?:grants?|bursar(?:y|ies)|stipends?|allowances?|subsid(?:y|ies))",
-        r"travel(?:ling)? (?:costs?|expenses?|support|funds?|funding|reimbursement)",
-        r"travel", r"flights?", r"air ?fares?", r"airline tickets?", r"round[- ]trip",
-        r"(?:gastos|costos|costes) de (?:viaje|traslado|transporte)", r"pasajes?",
-        r"billets? d'avion", r"frais de (?:voyage|d[ée]placement|transport)", r"voyage",
-        r"passagens?(?: a[ée]reas)?", r"despesas de (?:viagem|desloca[çc][ãa]o)", r"viagem",
-        r"reisekosten", r"fahrtkosten", r"spese di viaggio", r"viaggio")), False),
-    ("accommodation", _words((
-        r"accommodations?", r"lodging", r"hotel", r"housing", r"room and board",
-        r"alojamiento", r"hospedaje", r"h[ée]bergement", r"logement", r"hospedagem",
-        r"alojamento", r"unterkunft", r"übernachtung(?:en)?", r"alloggio")), False),
-    ("fees", _words((
-        r"fee waivers?", r"(?:registration|conference|tuition|participation) fees?",
-        r"tuition", r"free of charge", r"free registration", r"no (?:registration )?fees?",
-        r"sin costo", r"gratuit[oae]?s?", r"matr[ií]cula", r"frais d'inscription",
-        r"taxa de inscri[çc][ãa]o", r"teilnahmegebühr(?:en)?", r"kostenlos", r"kostenfrei",
-        r"quota di iscrizione")), False),
-    ("stipend", _words((
-        r"stipends?", r"per diems?", r"daily allowances?", r"living allowances?",
-        r"subsistence(?: allowances?)?", r"honorari(?:um|a)", r"monthly (?:allowance|payment|"
-        r"support|grant)", r"asignaci[oó]n mensual", r"beca mensual", r"manutenci[oó]n",
-        r"allocation mensuelle", r"indemnit[ée]s?(?: journali[èe]res)?", r"per[- ]diem",
-        r"bolsa mensal", r"ajuda de custo", r"aufwandsentsch[äa]digung", r"taschengeld",
-        r"stipendio", r"indennit[àa]")), True),
-)
+_FUNDING_RE = _named_words(lexicon.FUNDING_WORDS)
+_SELF_OFFERING = frozenset({"stipend"})
+"""Funding words that are an offer by themselves ("a monthly stipend"); the others ("travel",
+"accommodation") count only with a verb of paying in the same sentence."""
 _OFFER = _words((
     r"cover(?:s|ed|ing)?", r"paid", r"pays?", r"provided", r"provides?", r"fund(?:s|ed)?",
     r"reimburs(?:e|ed|ement)", r"includ(?:es?|ed|ing)", r"offer(?:s|ed)?", r"receive",
@@ -699,14 +607,15 @@ _AMOUNT_CONTEXT = _words((
 def _funding(text: str, low: str) -> Funding:
     """What the listing says it pays for, with an amount and currency when one is tied to it."""
     offered: set[str] = set()
-    for kind, pattern, self_offering in _FUNDING_NOUNS:
-        for match in pattern.finditer(low):
-            lo, hi = _sentence_bounds(low, match.start())
-            if _NOT_OFFERED.search(low, lo, hi):
-                continue
-            if self_offering or _OFFER.search(low, lo, hi):
-                offered.add(kind)
-                break
+    for match in _FUNDING_RE.finditer(low):
+        kind = match.lastgroup
+        if kind in offered:
+            continue
+        lo, hi = _sentence_bounds(low, match.start())
+        if _NOT_OFFERED.search(low, lo, hi):
+            continue
+        if kind in _SELF_OFFERING or _OFFER.search(low, lo, hi):
+            offered.add(kind)
     amount: Decimal | None = None
     currency: str | None = None
     for match in _AMOUNT.finditer(text):

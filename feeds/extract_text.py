@@ -1,28 +1,21 @@
 """Plain text, sentences and language of a listing: what the date rules read.
 
-HTML becomes one line per block so that a heading and its paragraph never read as one
-sentence; sentences keep their offsets into that text so evidence is an exact substring.
+HTML becomes one line per block (feeds.text.html_to_text) so that a heading and its
+paragraph never read as one sentence; sentences keep their offsets into that text so
+evidence is an exact substring.
 """
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass
 
-_BLOCK = re.compile(
-    r"<\s*(?:br\s*/?|/\s*(?:p|div|li|ul|ol|h[1-6]|tr|td|th|table|blockquote|pre|section|article|"
-    r"header|footer|dt|dd|figcaption)\s*)>"
-    r"|<\s*(?:p|div|li|h[1-6]|tr|blockquote|pre|section|article|dt|dd|hr)(?:\s[^>]*)?/?>",
-    re.IGNORECASE,
-)
-_DROP = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]{0,2000}>")
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
-_ENCODED_BREAK = re.compile(r"%0[AD]", re.IGNORECASE)
+from .text import html_to_text
 
-_URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.IGNORECASE)
+_TAG = re.compile(r"</?[a-zA-Z][^>]{0,500}>")
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+\.[\w.\-]+")
+
 
 def _word_set(words: str) -> frozenset[str]:
     return frozenset(words.split())
@@ -51,25 +44,24 @@ class Sentence:
 
 
 def to_text(markup: str) -> str:
-    """Plain text of HTML or text: entities decoded, one line per block, spaces collapsed."""
-    text = _ENCODED_BREAK.sub("\n", markup)
-    if "<" in text:
-        text = _COMMENT.sub(" ", text)
-        text = _DROP.sub(" ", text)
-        text = _BLOCK.sub("\n", text)
-        text = _TAG.sub(" ", text)
-    if "&" in text:
-        text = html.unescape(text)
-        if "<" in text:
-            text = _BLOCK.sub("\n", text)
-            text = _TAG.sub(" ", text)
-    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
-    return "\n".join(line for line in lines if line)
+    """Plain text of HTML or text: entities decoded, one line per block, spaces collapsed.
+
+    HTML that was escaped twice (tags still visible after decoding) is read once more.
+    """
+    text = html_to_text(markup)
+    if "<" in text and _TAG.search(text):
+        text = html_to_text(text)
+    return text
 
 
 def mask_urls(text: str) -> str:
     """The text with links and e-mail addresses blanked out, offsets unchanged."""
-    return _URL.sub(lambda m: " " * len(m.group()), text)
+    blank = lambda m: " " * len(m.group())  # noqa: E731
+    if "://" in text or "www." in text:
+        text = _URL.sub(blank, text)
+    if "@" in text:
+        text = _EMAIL.sub(blank, text)
+    return text
 
 
 def split_sentences(text: str, offset: int = 0, *, is_title: bool = False) -> list[Sentence]:

@@ -283,3 +283,131 @@ EVENT_NOUNS = (
     r"kongress", r"veranstaltung", r"convegno", r"incontro", r"giornat[ae]", r"evento",
 )
 """Nouns that make a listing (or the date next to them) an event."""
+
+# --- Kinds ----------------------------------------------------------------------------------
+
+DEADLINE_KIND_WORDS: dict[str, tuple[str, ...]] = {
+    "travel_support": (
+        r"travel (?:grants?|support|bursar(?:y|ies)|funds?|funding|scholarships?|awards?|"
+        r"stipends?|subsid(?:y|ies))", r"bursar(?:y|ies)", r"fee waivers?",
+        r"financial (?:support|assistance|aid)", r"mobility(?: grants?| stays?| scholarships?)?",
+        r"becas? de viaje", r"ayudas? de (?:viaje|movilidad)", r"movilidad",
+        r"bourses? de (?:voyage|mobilit[ée])", r"aides? (?:à|a) la mobilit[ée]",
+        r"aux[ií]lios?(?: de viagem)?", r"apoio (?:financeiro|de viagem)", r"mobilidade",
+        r"reisekosten(?:zuschuss)?", r"reisestipendi(?:um|en)", r"rimborso spese",
+        r"mobilità", r"erasmus",
+    ),
+    "abstract": (
+        r"abstracts?", r"papers?", r"proposals?", r"cfp", r"posters?", r"session",
+        r"talks?", r"contributions?", r"manuscripts?", r"chapters?", r"propuestas?",
+        r"res[uú]menes", r"ponencias?", r"comunicaciones", r"r[ée]sum[ée]s",
+        r"propositions?", r"communications?", r"resumos?", r"propostas?", r"artigos?",
+        r"beitr[äa]ge", r"einreichung(?:en)?", r"contribut[io]", r"relazion[ei]",
+    ),
+    "registration": (
+        r"regist(?:er|ers|ering|ration|rations)", r"sign(?:ing)?[- ]?ups?",
+        r"enrol(?:l|ls|ment)?", r"early[- ]?bird", r"inscri\w*", r"anmeld\w*", r"iscri\w*",
+        r"tickets?", r"rsvp", r"booking", r"reserv\w*", r"prenotazion[ei]",
+        r"attend(?:ance|ees?)?",
+    ),
+    "other": (
+        r"comments?", r"commenting", r"feedback", r"respon(?:d|ses?)", r"repl(?:y|ies)",
+        r"reviews?", r"suggestions?", r"nominat\w*", r"payments?", r"pay", r"fees?",
+        r"ricors[oi]", r"instalments?", r"rata", r"surveys?", r"questionnaires?",
+        r"consultations?", r"complet\w*", r"comentarios?", r"commentaires?", r"coment[aá]rios?",
+        r"visa",
+    ),
+    "application": (
+        r"appl(?:y|ying|ications?|icants?)", r"candida\w*", r"postula\w*", r"solicit\w*",
+        r"bewerb\w*", r"domand[ae]", r"vacanc(?:y|ies)", r"positions?", r"jobs?",
+        r"fellowships?", r"scholarships?", r"grants?", r"awards?", r"prizes?", r"becas?",
+        r"bourses?", r"bolsas?", r"borse?", r"requests?",
+    ),
+    "submission": (
+        r"submi(?:t|ts|ssions?|tting|tted)", r"entries", r"envío", r"envoi", r"envio",
+        r"einsendung", r"invio",
+    ),
+}
+"""Words that say what a deadline closes; "submission" alone takes the listing's kind."""
+
+OPPORTUNITY_KIND_WORDS: dict[str, tuple[str, ...]] = {
+    "travel_grant": (
+        r"travel (?:grants?|bursar(?:y|ies)|support|scholarships?|awards?|funds?|fellowships?)",
+        r"fellows program", r"financial support to attend", r"becas? de viaje",
+        r"ayudas? de viaje", r"bourses? de voyage", r"bolsas? de viagem",
+        r"aux[ií]lio(?:s)? viagem", r"reisestipendi(?:um|en)", r"reisekostenzuschuss",
+        r"mobility (?:grants?|stays?|scholarships?)", r"erasmus\+?(?: \w+)? mobility",
+    ),
+    "fellowship": (
+        r"fellowships?", r"scholarships?", r"residenc(?:y|ies)", r"becas?", r"bourses?",
+        r"bolsas?(?: de estudo)?", r"stipendi(?:um|en)", r"borse? di studio", r"doctoral",
+        r"phd", r"doctorado", r"doctorat", r"doutorado", r"dottorato", r"postdoc\w*",
+    ),
+    "award": (
+        r"awards?", r"prizes?", r"premios?", r"prix", r"pr[êé]mios?", r"preis(?:e)?",
+        r"premi(?:o)?", r"competitions?", r"concurso", r"concours", r"wettbewerb",
+    ),
+    "grant": (
+        r"grants?", r"funding(?: call| opportunit(?:y|ies))?", r"call for (?:project )?funding",
+        r"subvenci(?:ón|ones)", r"financiaci[oó]n", r"financiamiento", r"subventions?",
+        r"financement", r"financiamento", r"fomento", r"f[öo]rder\w*", r"finanziament[oi]",
+        r"contribut[oi] per", r"funds?",
+    ),
+    "call": (
+        r"call for (?:papers|abstracts|submissions|proposals|contributions|participants|"
+        r"sessions?|presentations|posters|chapters|articles)", r"cfp", r"c4p",
+        r"submission deadline", r"session proposals?", r"convocatoria de (?:ponencias|"
+        r"propuestas|comunicaciones|art[ií]culos)", r"llamado a", r"appel (?:à|a) "
+        r"(?:communications|contributions|propositions|articles|textes)",
+        r"chamada (?:de|para) (?:trabalhos|artigos|propostas|resumos)", r"call for",
+        r"proposals?", r"abstracts?", r"consultations?", r"rfp", r"request for proposals?",
+        r"request for comments?", r"bando", r"convocatoria", r"appel", r"chamada",
+    ),
+    "job": (
+        r"jobs?", r"vacanc(?:y|ies)", r"hiring", r"recruit\w*", r"consultan(?:t|cy|ts)",
+        r"internships?", r"interns?", r"officers?", r"assistants?", r"managers?",
+        r"coordinators?", r"director", r"positions?", r"posts? of", r"employment",
+        r"volunteers?", r"tutors?", r"stellen\w*", r"mitarbeiter\w*", r"referent\w*",
+        r"volontariat", r"empleo", r"vacantes?", r"puestos?", r"emploi", r"postes?",
+        r"recrutement", r"vagas?", r"emprego", r"lavoro", r"posizion[ei]",
+        r"collaborazion[ei]", r"salary", r"salario", r"salaire", r"sal[áa]rio", r"gehalt",
+        r"stipendio",
+    ),
+    "event": EVENT_NOUNS,
+}
+"""Words that make a listing one kind of opportunity, in tie-breaking order."""
+
+# --- Funding --------------------------------------------------------------------------------
+
+FUNDING_WORDS: dict[str, tuple[str, ...]] = {
+    "travel": (
+        r"travel (?:grants?|bursar(?:y|ies)|stipends?|allowances?|subsid(?:y|ies))",
+        r"travel(?:ling)? (?:costs?|expenses?|support|funds?|funding|reimbursement)",
+        r"travel", r"flights?", r"air ?fares?", r"airline tickets?", r"round[- ]trip",
+        r"(?:gastos|costos|costes) de (?:viaje|traslado|transporte)", r"pasajes?",
+        r"billets? d'avion", r"frais de (?:voyage|d[ée]placement|transport)", r"voyage",
+        r"passagens?(?: a[ée]reas)?", r"despesas de (?:viagem|desloca[çc][ãa]o)", r"viagem",
+        r"reisekosten", r"fahrtkosten", r"spese di viaggio", r"viaggio",
+    ),
+    "accommodation": (
+        r"accommodations?", r"lodging", r"hotel", r"housing", r"room and board",
+        r"alojamiento", r"hospedaje", r"h[ée]bergement", r"logement", r"hospedagem",
+        r"alojamento", r"unterkunft", r"übernachtung(?:en)?", r"alloggio",
+    ),
+    "fees": (
+        r"fee waivers?", r"(?:registration|conference|tuition|participation) fees?",
+        r"tuition", r"free of charge", r"free registration", r"no (?:registration )?fees?",
+        r"sin costo", r"gratuit[oae]?s?", r"matr[ií]cula", r"frais d'inscription",
+        r"taxa de inscri[çc][ãa]o", r"teilnahmegebühr(?:en)?", r"kostenlos", r"kostenfrei",
+        r"quota di iscrizione",
+    ),
+    "stipend": (
+        r"stipends?", r"per diems?", r"daily allowances?", r"living allowances?",
+        r"subsistence(?: allowances?)?", r"honorari(?:um|a)", r"monthly (?:allowance|payment|"
+        r"support|grant)", r"asignaci[oó]n mensual", r"beca mensual", r"manutenci[oó]n",
+        r"allocation mensuelle", r"indemnit[ée]s?(?: journali[èe]res)?", r"per[- ]diem",
+        r"bolsa mensal", r"ajuda de custo", r"aufwandsentsch[äa]digung", r"taschengeld",
+        r"indennit[àa]",
+    ),
+}
+"""What an opportunity may pay for, by FUNDING_KINDS."""
