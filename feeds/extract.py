@@ -540,11 +540,11 @@ def _event_dates(by_sentence: list[tuple[Sentence, list[DateUnit]]],
 
 
 def _opportunity_kind(title: str, body: str) -> str:
-    """The kind members filter by, voted by kind words (a word in the title counts three times).
+    """The kind members filter by, voted by kind words (the title's words outweigh the body's).
 
     Both arguments are lower-case."""
     scores: dict[str, float] = {}
-    for text, weight in ((title, 3.0), (body[:1500], 1.0)):
+    for text, weight in ((title, 10.0), (body[:1500], 1.0)):
         for match in _OPPORTUNITY_KIND_RE.finditer(text):
             scores[match.lastgroup] = scores.get(match.lastgroup, 0.0) + weight
     if not scores:

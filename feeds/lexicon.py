@@ -225,7 +225,7 @@ EVENT_NOUN_CUES = (
     r"meetup", r"kick-?off", r"lectures?", r"talks?", r"ex[aá]men(?:es)?", r"provas?",
     r"prüfung(?:en)?", r"bewerbungsgespräche?", r"vorstellungsgespräche?", r"esami?",
     r"sessione", r"colloqui", r"entrevistas?", r"entretiens?", r"conf[ée]rence",
-    r"s[ée]minaire", r"atelier", r"taller", r"oficina", r"day", r"días?", r"journ[ée]e",
+    r"s[ée]minaire", r"atelier", r"taller", r"oficina", r"journ[ée]e",
     r"giornata",
 )
 """Nouns of an event that name the date right after them ("exam on 5 May", "Webinar 1 May")."""
