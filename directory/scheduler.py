@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
@@ -102,7 +102,7 @@ def run_forever(app: Flask, stop: threading.Event | None = None) -> None:
         "scheduler %s holds the lease; jobs: %s", holder, ", ".join(j.name for j in JOBS) or "none"
     )
 
-    scheduler = BlockingScheduler(
+    scheduler = BackgroundScheduler(
         timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1}
     )
 
@@ -110,7 +110,7 @@ def run_forever(app: Flask, stop: threading.Event | None = None) -> None:
         with app.app_context():
             if not acquire_lease(db.session, holder, utcnow()):
                 log.error("lost the scheduler lease to another process; stopping")
-                scheduler.shutdown(wait=False)
+                stop.set()
 
     def guarded(job: Job) -> Callable[[], None]:
         def run() -> None:
@@ -134,16 +134,12 @@ def run_forever(app: Flask, stop: threading.Event | None = None) -> None:
             id=job.name,
             next_run_time=utcnow(),
         )
-
-    def stop_when_asked() -> None:
-        stop.wait()
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
-
-    threading.Thread(target=stop_when_asked, daemon=True).start()
+    scheduler.start()
     try:
-        scheduler.start()
+        while not stop.wait(1):
+            pass
     finally:
+        scheduler.shutdown(wait=True)
         with app.app_context():
             release_lease(db.session, holder)
         log.info("scheduler stopped")

@@ -25,8 +25,15 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from importlib import resources
+
+from sqlalchemy.orm import Session
+
+from directory.models import Source
+
+from .ingest import store_entries
+from .parse import parse_feed
 
 SAMPLE_FILES = (
     "summits.xml",
@@ -41,19 +48,79 @@ PUBLISHED_HOUR = 9
 """The hour (UTC) given to the date-time formats, so a publication reads like a working day."""
 
 _MONTHS: dict[str, tuple[str, ...]] = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
-           "septiembre", "octubre", "noviembre", "diciembre"),
-    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-           "septembre", "octobre", "novembre", "décembre"),
-    "pt": ("janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto",
-           "setembro", "outubro", "novembro", "dezembro"),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+    "es": (
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ),
+    "fr": (
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ),
+    "pt": (
+        "janeiro",
+        "fevereiro",
+        "março",
+        "abril",
+        "maio",
+        "junho",
+        "julho",
+        "agosto",
+        "setembro",
+        "outubro",
+        "novembro",
+        "dezembro",
+    ),
 }
 
 _RFC822_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_RFC822_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
-                  "Nov", "Dec")
+_RFC822_MONTHS = (
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+)
 
 _TOKEN = re.compile(r"\[\[([^\[\]]*)\]\]")
 _SPEC = re.compile(r"\s*([+-]?\d+)(?:\s*\.\.\s*([+-]?\d+))?\s+(\S+)\s*")
@@ -115,8 +182,10 @@ _SINGLE: dict[str, tuple[Callable[[date, bool], str], bool]] = {
 
 
 def _rfc822(on: date) -> str:
-    return (f"{_RFC822_DAYS[on.weekday()]}, {on.day:02d} {_RFC822_MONTHS[on.month - 1]} "
-            f"{on.year} {PUBLISHED_HOUR:02d}:00:00 +0000")
+    return (
+        f"{_RFC822_DAYS[on.weekday()]}, {on.day:02d} {_RFC822_MONTHS[on.month - 1]} "
+        f"{on.year} {PUBLISHED_HOUR:02d}:00:00 +0000"
+    )
 
 
 _MACHINE: dict[str, Callable[[date], str]] = {
@@ -201,3 +270,28 @@ def sample_feeds(today: date) -> list[SampleFeed]:
         content = rendered.encode("utf-8")
         feeds.append(SampleFeed(name=name, title=_title(name, content), content=content))
     return feeds
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    """What loading the demo stored."""
+
+    sources: int
+    new: int
+
+
+def load_samples(session: Session, now: datetime) -> DemoReport:
+    """Store every sample feed, rendered for today, through the same parse and store steps as a poll.
+
+    The caller decides whether the demo is wanted (an empty database); this commits once per feed.
+    """
+    new = 0
+    samples = sample_feeds(now.date())
+    for sample in samples:
+        source = Source(name=sample.title, url=f"sample:{sample.name}", kind="sample")
+        session.add(source)
+        session.flush()
+        report = store_entries(session, source, parse_feed(sample.content).entries, now)
+        session.commit()
+        new += report.new
+    return DemoReport(sources=len(samples), new=new)
