@@ -46,7 +46,8 @@ _CLOSING = "closing"
 _EXTENSION = "extension"
 _SUPERSEDED = "superseded"
 _ACTION = "action"
-_PARTICIPATION = "participation"
+_CALL = "call"
+_OPEN = "open"
 _EVENT_VERB = "event"
 _EVENT_NOUN = "event_noun"
 _START = "start"
@@ -62,7 +63,8 @@ _CUE_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     (_EXTENSION, _words(lexicon.EXTENSION)),
     (_SUPERSEDED, _words(lexicon.SUPERSEDED)),
     (_ACTION, _words(lexicon.ACTIONS)),
-    (_PARTICIPATION, _words(lexicon.PARTICIPATION)),
+    (_CALL, _words(lexicon.CALLS)),
+    (_OPEN, _words(lexicon.OPEN_WORDS)),
     (_EVENT_VERB, _words(lexicon.EVENT_VERBS)),
     (_EVENT_NOUN, _words(lexicon.EVENT_NOUN_CUES)),
     (_START, _words(lexicon.START_CUES)),
@@ -99,6 +101,9 @@ _RIGHT_NOUN = re.compile(
     r"(?:(?:the|la|el|o|il|die|der|le|a)\s+)?(?:(?:final|last|new|nueva|nouvelle|nova|neue|"
     r"nuova|extended|application|registration|submission)\s+)?"
     rf"(?:{'|'.join(sorted(lexicon.DEADLINE_NOUNS, key=len, reverse=True))})(?![^\W\d_])"
+)
+_RIGHT_EVENT = re.compile(
+    rf"[ \t]+(?:{'|'.join(sorted(lexicon.EVENT_NOUN_CUES, key=len, reverse=True))})(?![^\W\d_])"
 )
 _RIGHT_PAST = re.compile(r"[\s,:;(\-–—]*(?:was|era|fue|foi|war)(?![^\W\d_])")
 _CLAUSE_END = re.compile(
@@ -269,23 +274,34 @@ def _is_adjacent(gap: str) -> bool:
     return _FILLER.fullmatch(gap) is not None
 
 
-def _window_start(low: str, sentence: Sentence, members: list[DateUnit], index: int) -> int:
-    """Where the words about members[index] begin: after the previous date, unless that date
-    sits inside the phrase ("the deadline for the 5 May workshop is 1 May")."""
+def _window_start(low: str, sentence: Sentence, members: list[DateUnit],
+                  index: int) -> tuple[int, tuple[int, int] | None]:
+    """Where the words about members[index] begin, and a span inside them to ignore.
+
+    Normally the window starts after the previous date; when that date only qualifies the
+    subject ("the deadline for the 20 May workshop is 1 May"), it reaches past it.
+    """
     unit = members[index]
     lo = max(sentence.start, unit.start - 220)
     if index == 0:
-        return lo
+        return lo, None
     prior = members[index - 1]
-    if _COPULA_GAP.fullmatch(low, prior.span_end, unit.span_start):
-        return max(lo, members[index - 2].span_end) if index >= 2 else lo
-    return max(lo, prior.span_end)
+    prior_end = prior.span_end
+    modifier = _RIGHT_EVENT.match(low, prior_end)
+    if modifier:
+        prior_end = modifier.end()
+    if _COPULA_GAP.fullmatch(low, prior_end, unit.span_start):
+        earlier = members[index - 2].span_end if index >= 2 else lo
+        return max(lo, earlier), (prior.span_start, prior_end)
+    return max(lo, prior.span_end), None
 
 
 def _judge(low: str, sentence: Sentence, members: list[DateUnit], index: int) -> _Verdict:
     """Read the words before (then after) one date and say what the date is."""
     unit = members[index]
-    lo = _window_start(low, sentence, members, index)
+    if _RIGHT_EVENT.match(low, unit.span_end):
+        return _Verdict("event")
+    lo, skipped = _window_start(low, sentence, members, index)
     hi = max(lo, unit.span_start)
     if unit.is_range:
         prefix = _RANGE_PREFIX_END.search(low, max(lo, hi - 14), hi)
@@ -297,6 +313,8 @@ def _judge(low: str, sentence: Sentence, members: list[DateUnit], index: int) ->
     extended = False
     event_between = False
     for start, end, name in _cues(low, lo, hi):
+        if skipped and skipped[0] <= start < skipped[1]:
+            continue
         gap = low[end:hi]
         adjacent = _is_adjacent(gap)
         if name == _SUPERSEDED:
@@ -333,7 +351,9 @@ def _judge(low: str, sentence: Sentence, members: list[DateUnit], index: int) ->
                 return _Verdict("past")
             doubtful = unit.is_range and weak_at is None and closing_at is None and event_between
             return _Verdict("deadline", "likely" if doubtful else "certain", start, extended)
-        elif name == _PARTICIPATION and participation_at is None and len(gap) <= _ACTION_WINDOW:
+        elif name == _CALL and len(gap) <= _ACTION_WINDOW and closing_at is not None:
+            return _Verdict("deadline", "certain", start, extended)
+        elif name in (_CALL, _OPEN) and participation_at is None and len(gap) <= _ACTION_WINDOW:
             participation_at = start
     right = _right_context(low, sentence, members, index)
     if _RIGHT_NOUN.match(right):
@@ -345,7 +365,8 @@ def _judge(low: str, sentence: Sentence, members: list[DateUnit], index: int) ->
     if tied is not None:
         if _is_past(low, tied, unit.start, extended):
             return _Verdict("past")
-        if _RIGHT_ACTION_RE.search(clause) or (extended and _NOUN_RE.search(low, lo, hi)):
+        if _RIGHT_ACTION_RE.search(clause) or (extended and _NOUN_RE.search(low, sentence.start,
+                                                                           hi)):
             return _Verdict("deadline", "certain", tied, extended)
         return _Verdict("deadline", "likely", tied, extended)
     if unit.is_range and _RIGHT_ACTION_RE.search(clause):
@@ -353,7 +374,9 @@ def _judge(low: str, sentence: Sentence, members: list[DateUnit], index: int) ->
     if participation_at is not None and (unit.is_range or extended):
         return _Verdict("deadline", "likely", participation_at, extended)
     if extended:
-        return _Verdict("deadline", "likely", unit.span_start, extended)
+        noun = _NOUN_RE.search(low, sentence.start, hi)
+        return _Verdict("deadline", "certain" if noun else "likely",
+                        noun.start() if noun else unit.span_start, extended)
     return _Verdict("none")
 
 
@@ -540,16 +563,17 @@ def _event_dates(by_sentence: list[tuple[Sentence, list[DateUnit]]],
 
 
 def _opportunity_kind(title: str, body: str) -> str:
-    """The kind members filter by, voted by kind words (the title's words outweigh the body's).
+    """The kind members filter by: the title's kind words decide (most frequent, then the
+    vocabulary's order); the body's words vote only when the title names no kind.
 
     Both arguments are lower-case."""
-    scores: dict[str, float] = {}
-    for text, weight in ((title, 10.0), (body[:1500], 1.0)):
+    for text in (title, body[:1500]):
+        scores: dict[str, int] = {}
         for match in _OPPORTUNITY_KIND_RE.finditer(text):
-            scores[match.lastgroup] = scores.get(match.lastgroup, 0.0) + weight
-    if not scores:
-        return "other"
-    return max(scores, key=lambda k: (scores[k], -_OPPORTUNITY_ORDER.index(k)))
+            scores[match.lastgroup] = scores.get(match.lastgroup, 0) + 1
+        if scores:
+            return max(scores, key=lambda k: (scores[k], -_OPPORTUNITY_ORDER.index(k)))
+    return "other"
 
 
 # --- Funding ----------------------------------------------------------------------------

@@ -131,7 +131,9 @@ EXTENSION = (
     r"extended", r"extension", r"postponed", r"pushed back", r"new deadline", r"now due",
     r"prorrogad[oa]s?", r"ampliad[oa]s?", r"extendid[oa]s?", r"prolongad[oa]s?",
     r"prolong[ée]e?s?", r"report[ée]e?s?", r"repouss[ée]e?s?",
-    r"prorrogad[oa]s?", r"estendid[oa]s?", r"adiad[oa]s?",
+    r"prorrogad[oa]s?", r"estendid[oa]s?", r"adiad[oa]s?", r"se ampl[ií]a(?:n)?",
+    r"se extiende(?:n)?", r"se prorroga(?:n)?", r"amplia(?:do|da)", r"prorrogação",
+    r"prorroga", r"prórroga", r"prolongation", r"prorogation", r"proroga",
     r"verlängert", r"verschoben", r"prorogat[oaie]", r"estes[oaie]", r"posticipat[oaie]",
 )
 """Words that announce a new date replacing an earlier one."""
@@ -198,13 +200,19 @@ IMPERATIVE_ACTIONS = (
 """What a reader is told to do, when the instruction comes after the date ("Until 3 May,
 apply online"); narrower than ACTIONS so that "you will receive an email" does not count."""
 
-PARTICIPATION = (
-    r"consultations?", r"surveys?", r"questionnaires?", r"calls? for", r"open call",
-    r"convocatorias?", r"consultas?", r"encuestas?", r"appels?(?: à| a)", r"consultations?",
-    r"chamadas?", r"consultas?", r"editais?", r"edital", r"ausschreibung", r"bandi", r"bando",
-    r"consultazion[ei]", r"hackathon", r"(?:is|are|will be|remain) open", r"window",
+CALLS = (
+    r"consultations?", r"surveys?", r"questionnaires?", r"calls?(?: for [a-z]+)?", r"open call",
+    r"convocatorias?", r"consultas?", r"encuestas?", r"appels?(?: (?:à|a) [a-z]+)?",
+    r"chamadas?", r"editais?", r"edital", r"ausschreibung(?:en)?", r"bandi", r"bando",
+    r"consultazion[ei]", r"concours", r"concurso", r"competition", r"wettbewerb",
 )
-"""Nouns of a period the public can take part in: their end is likely the deadline."""
+"""Calls the public answers: "the call closes on …" names its deadline."""
+
+OPEN_WORDS = (
+    r"(?:is|are|will be|remain|remains|stays?) open", r"window", r"hackathon",
+    r"abiert[oa]s?", r"ouverte?s?", r"abert[oa]s?", r"geöffnet", r"apert[oaie]",
+)
+"""Words of a period being open: where it ends is likely, not certainly, a deadline."""
 
 EVENT_VERBS = (
     r"held", r"hold", r"holding", r"takes? place", r"taking place", r"will take place",
