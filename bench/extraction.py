@@ -2,7 +2,8 @@
 
 Run from the repository root: `.venv/bin/python bench/extraction.py [--misses] [--json]`.
 Figures are computed as ../shared/corpus/README.md defines them (entries matched to labels by
-feed order); speed is extract() alone, one process, one core, first pass and warm pass.
+feed order, as the corpus scorer does); speed is extract() alone, in one process on one
+core: the first pass (which includes dateparser loading its languages) and a warm pass.
 Exits 0 with a message when the corpus is not there.
 """
 
@@ -13,9 +14,8 @@ import collections
 import json
 import sys
 import time
-from calendar import timegm
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +23,7 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 sys.path.insert(0, str(ROOT))
 
 from feeds.extract import extract  # noqa: E402
+from feeds.parse import parse_feed  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Item:
 
     feed: str
     index: int
+    key: str
+    link: str | None
     title: str
     text: str
     published: datetime | None
@@ -38,79 +41,72 @@ class Item:
 
 
 def load_items(path: Path) -> list[Item]:
-    """The entries of one feed file, in feed order."""
-    content = path.read_bytes()
-    try:
-        from feeds.parse import parse_feed
-    except ImportError:
-        return _load_with_feedparser(path.stem, content)
-    parsed = parse_feed(content)
+    """The entries of one feed file, in feed order, as feeds.parse reads them."""
+    parsed = parse_feed(path.read_bytes())
     return [
-        Item(path.stem, i, e.title, e.summary_html or e.summary_text, e.published_at,
-             e.language or getattr(parsed, "language", None))
+        Item(path.stem, i, e.key, e.link, e.title, e.summary_html or e.summary_text,
+             e.published_at, e.language or parsed.language)
         for i, e in enumerate(parsed.entries)
     ]
 
 
-def _load_with_feedparser(feed: str, content: bytes) -> list[Item]:
-    import feedparser
+@dataclass(frozen=True)
+class Pair:
+    """A labelled record and the feed entry it describes (None when the entry is missing)."""
 
-    parsed = feedparser.parse(content)
-    items = []
-    for i, entry in enumerate(parsed.entries):
-        body = entry.get("content", [{}])[0].get("value") if entry.get("content") else None
-        stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-        published = datetime.fromtimestamp(timegm(stamp), UTC) if stamp else None
-        items.append(Item(feed, i, entry.get("title", ""), body or entry.get("summary", ""),
-                          published, parsed.feed.get("language")))
-    return items
+    record: dict
+    item: Item | None
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--misses", action="store_true", help="list every miss and wrong date")
-    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
-    parser.add_argument("--labels", default=str(CORPUS / "labels-dev.json"))
-    args = parser.parse_args(argv)
-    labels_path = Path(args.labels)
-    if not labels_path.exists():
-        print(f"corpus not found at {labels_path.parent}: nothing to measure")
-        return 0
+def pair_up(records: list[dict], items: list[Item]) -> list[Pair]:
+    """Labels to entries by feed order when the counts agree, else by link or title (as the
+    corpus scorer does)."""
+    records = sorted(records, key=lambda r: r["item_index"])
+    if len(records) == len(items):
+        return [Pair(r, i) for r, i in zip(records, items, strict=True)]
+    by_key = {_norm(i.link): i for i in items if i.link} | {_norm(i.key): i for i in items}
+    by_title = {_norm(i.title): i for i in items}
+    return [Pair(r, by_key.get(_norm(r.get("guid_or_link"))) or by_title.get(_norm(r["title"])))
+            for r in records]
+
+
+def _norm(value: str | None) -> str:
+    return " ".join((value or "").split()).lower()
+
+
+def measure(labels_path: Path = CORPUS / "labels-dev.json") -> dict:
+    """Recall, precision of `certain`, per feed and language, speed and misses on the corpus."""
     labels = json.loads(labels_path.read_text())
     by_feed: dict[str, list[dict]] = collections.defaultdict(list)
     for record in labels:
         by_feed[record["feed"]].append(record)
-
-    items: dict[str, list[Item]] = {
-        feed: load_items(labels_path.parent / "raw" / f"{feed}.xml") for feed in by_feed
-    }
+    items = {feed: load_items(labels_path.parent / "raw" / f"{feed}.xml") for feed in by_feed}
     everything = [item for feed_items in items.values() for item in feed_items]
+
     started = time.process_time()
-    results = {(i.feed, i.index): extract(i.title, i.text, published=i.published,
-                                          language=i.language) for i in everything}
+    results = {id(i): extract(i.title, i.text, published=i.published, language=i.language)
+               for i in everything}
     cold = time.process_time() - started
     started = time.process_time()
     for i in everything:
         extract(i.title, i.text, published=i.published, language=i.language)
     warm = time.process_time() - started
 
-    totals = collections.Counter()
+    totals: collections.Counter = collections.Counter()
     per_feed: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     per_language: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-    per_language_time: dict[str, list[int]] = collections.defaultdict(list)
     misses: list[str] = []
     for feed, records in by_feed.items():
-        feed_items = items[feed]
-        for record in sorted(records, key=lambda r: r["item_index"]):
-            if record["item_index"] >= len(feed_items):
-                continue
-            item = feed_items[record["item_index"]]
-            result = results[(feed, item.index)]
-            language = result.language or "unknown"
-            dates = {d.on.isoformat() for d in result.deadlines}
-            certain = {d.on.isoformat() for d in result.deadlines if d.confidence == "certain"}
+        for pair in pair_up(records, items[feed]):
+            record, item = pair.record, pair.item
+            result = results[id(item)] if item else None
+            language = (result.language if result else None) or "unknown"
+            found = result.deadlines if result else ()
+            dates = {d.on.isoformat() for d in found}
+            certain = {d.on.isoformat() for d in found if d.confidence == "certain"}
             counters = (totals, per_feed[feed], per_language[language])
             want = record["deadline"]
+            where = f"{feed}#{record['item_index']}"
             for counter in counters:
                 counter["items"] += 1
             if want:
@@ -120,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                     for counter in counters:
                         counter["hit"] += 1
                 else:
-                    misses.append(f"MISS  {feed}#{item.index} want {want} got {sorted(dates)}"
+                    misses.append(f"MISS  {where} want {want} got {sorted(dates)}"
                                   f" :: {record.get('evidence')}")
             if certain:
                 for counter in counters:
@@ -129,50 +125,63 @@ def main(argv: list[str] | None = None) -> int:
                     for counter in counters:
                         counter["certain_ok"] += 1
                 else:
-                    wrong = [f"{d.on} «{d.evidence}»" for d in result.deadlines
-                             if d.confidence == "certain"]
-                    misses.append(f"WRONG {feed}#{item.index} want {want} certain {wrong}")
-            per_language_time[language].append(1)
+                    wrong = [f"{d.on} «{d.evidence}»" for d in found if d.confidence == "certain"]
+                    misses.append(f"WRONG {where} want {want} certain {wrong}")
 
-    def ratio(a: int, b: int) -> float:
-        return a / b if b else 0.0
+    def figures(c: collections.Counter) -> dict:
+        return {"items": c["items"], "labelled": c["labelled"], "hit": c["hit"],
+                "recall": round(_ratio(c["hit"], c["labelled"]), 3),
+                "certain": c["certain"], "certain_ok": c["certain_ok"],
+                "precision_certain": round(_ratio(c["certain_ok"], c["certain"]), 3)}
 
     count = len(everything)
-    summary = {
-        "items": count,
-        "recall": round(ratio(totals["hit"], totals["labelled"]), 3),
-        "hit": totals["hit"], "labelled": totals["labelled"],
-        "precision_certain": round(ratio(totals["certain_ok"], totals["certain"]), 3),
-        "certain_ok": totals["certain_ok"], "certain": totals["certain"],
+    return {
+        **figures(totals),
+        "entries": count,
         "entries_per_second_first_pass": round(count / cold) if cold else None,
         "entries_per_second_warm": round(count / warm) if warm else None,
-        "per_language": {
-            lang: {"items": c["items"], "recall": round(ratio(c["hit"], c["labelled"]), 3),
-                   "labelled": c["labelled"],
-                   "precision_certain": round(ratio(c["certain_ok"], c["certain"]), 3),
-                   "certain": c["certain"]}
-            for lang, c in sorted(per_language.items())
-        },
+        "per_feed": {feed: figures(c) for feed, c in per_feed.items()},
+        "per_language": {lang: figures(c) for lang, c in sorted(per_language.items())},
+        "misses": misses,
     }
+
+
+def _ratio(a: int, b: int) -> float:
+    return a / b if b else 0.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--misses", action="store_true", help="list every miss and wrong date")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--labels", default=str(CORPUS / "labels-dev.json"))
+    args = parser.parse_args(argv)
+    labels_path = Path(args.labels)
+    if not labels_path.exists():
+        print(f"corpus not found at {labels_path.parent}: nothing to measure")
+        return 0
+    summary = measure(labels_path)
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
-    print(f"{'feed':42} {'items':>5} {'dl':>4} {'hit':>4} {'cert':>5} {'ok':>4}")
-    for feed, c in per_feed.items():
-        print(f"{feed:42} {c['items']:5} {c['labelled']:4} {c['hit']:4} {c['certain']:5} "
+    print(f"{'feed':40} {'items':>5} {'dl':>4} {'hit':>4} {'cert':>5} {'ok':>4}")
+    for feed, c in summary["per_feed"].items():
+        print(f"{feed:40} {c['items']:5} {c['labelled']:4} {c['hit']:4} {c['certain']:5} "
               f"{c['certain_ok']:4}")
     print()
-    for lang, figures in summary["per_language"].items():
-        print(f"language {lang:8} items={figures['items']:4} recall={figures['recall']:.3f} "
-              f"({figures['labelled']} labelled) precision_certain="
-              f"{figures['precision_certain']:.3f} ({figures['certain']} certain)")
-    if args.misses:
+    for lang, c in summary["per_language"].items():
+        recall = f"{c['recall']:.3f}" if c["labelled"] else "n/a"
+        precision = f"{c['precision_certain']:.3f}" if c["certain"] else "n/a"
+        print(f"language {lang:8} items={c['items']:4} recall={recall} "
+              f"({c['hit']}/{c['labelled']}) precision_certain={precision} "
+              f"({c['certain_ok']}/{c['certain']})")
+    if args.misses and summary["misses"]:
         print()
-        print("\n".join(misses))
+        print("\n".join(summary["misses"]))
     print()
-    print(f"recall={summary['recall']:.3f} ({totals['hit']}/{totals['labelled']}) "
+    print(f"recall={summary['recall']:.3f} ({summary['hit']}/{summary['labelled']}) "
           f"precision_certain={summary['precision_certain']:.3f} "
-          f"({totals['certain_ok']}/{totals['certain']}) items={count} "
+          f"({summary['certain_ok']}/{summary['certain']}) entries={summary['entries']} "
           f"entries/s first pass={summary['entries_per_second_first_pass']} "
           f"warm={summary['entries_per_second_warm']}")
     return 0

@@ -84,7 +84,7 @@ _ACTION_RE = _words(lexicon.ACTIONS)
 _RIGHT_ACTION_RE = _words(lexicon.IMPERATIVE_ACTIONS)
 _NOUN_RE = _words(lexicon.DEADLINE_NOUNS)
 _FILLER = re.compile(
-    r"(?:\s|[(),:;.\-–—]|(?<![^\W\d_])(?:on|the|le|la|el|il|lo|o|a|am|dia|day|soon|is|are|"
+    r"(?:\s|[(),:;.\-–—]|(?<![^\W\d_])(?:on|the|le|la|las|los|el|il|lo|o|a|as|am|dia|day|soon|is|are|"
     r"will be|be|at|of|de|del|do|da|au|à|às|um|zum|den|der|that|this|next|coming|midnight|"
     r"noon|gmt|utc|aoe|ore|alle|uhr|h|hrs|\d{1,2}[:.h]\d{2}|\d{1,2}\s*[ap]\.?\s?m\.?|"
     r"[a-z]{2,4}t)(?![^\W\d_]))*"
@@ -590,7 +590,7 @@ _OFFER = _words((
     r"cubr(?:e|en|irá)", r"cubiert[oa]s?", r"pagad[oa]s?", r"incluid[oa]s?", r"incluye",
     r"ofrece", r"financiad[oa]s?", r"pris en charge", r"prend en charge", r"couverts?",
     r"rembours[ée]s?", r"inclus", r"offert[es]?", r"custead[oa]s?", r"pag[oa]s",
-    r"inclu[ií]d[oa]s?", r"oferece", r"cobert[oa]s?", r"übernommen", r"erstattet",
+    r"inclu[ií]d[oa]s?", r"inclui(?:rá)?", r"oferece", r"cobert[oa]s?", r"übernommen", r"erstattet",
     r"inklusive", r"coperte?", r"copert[oi]", r"rimborsat[ei]", r"incluse", r"garantit",
 ))
 _NOT_OFFERED = _words((
@@ -601,6 +601,11 @@ _NOT_OFFERED = _words((
     r"inclus|rembours)", r"n[ãa]o (?:ser[ãa]o|s[ãa]o|est[ãa]o) (?:cobert|custead|inclu)",
     r"nicht übernommen", r"nicht erstattet", r"non (?:sono|saranno) (?:coperte|rimborsat)",
     r"options", r"information on", r"insurance", r"book (?:your|their)", r"deposit",
+    r"(?:their|your|his|her) own", r"must (?:cover|pay|bear)", r"self-financed",
+    r"(?:a|por) cargo de(?:l| los| las)? (?:participantes|postulantes|asistentes)",
+    r"por (?:su|sua) cuenta", r"à la charge des (?:participants|candidats)",
+    r"à leurs frais", r"por conta (?:própria|dos participantes)", r"às suas custas",
+    r"auf eigene kosten", r"a carico dei partecipanti",
 ))
 _CURRENCY_SYMBOLS = {"€": "EUR", "£": "GBP", "₹": "INR", "¥": "JPY", "R$": "BRL", "US$": "USD",
                      "$": "USD", "CHF": "CHF"}
@@ -644,7 +649,8 @@ def _funding(text: str, low: str) -> Funding:
     currency: str | None = None
     for match in _AMOUNT.finditer(text):
         lo, hi = _sentence_bounds(low, match.start())
-        if _AMOUNT_CONTEXT.search(low, lo, hi) and not _NOT_OFFERED.search(low, lo, hi):
+        if (_AMOUNT_CONTEXT.search(low, lo, hi) or _FUNDING_RE.search(low, lo, hi)) and not \
+                _NOT_OFFERED.search(low, lo, hi):
             amount, currency = _read_amount(match)
             if amount is not None:
                 break
@@ -683,7 +689,7 @@ def _read_amount(match: re.Match) -> tuple[Decimal | None, str | None]:
         value = Decimal(digits)
     except InvalidOperation:
         return None, None
-    return value.normalize() if value == value.to_integral() else value, currency
+    return Decimal(int(value)) if value == value.to_integral() else value, currency
 
 
 def extraction_record(entry_id: str | None, link: str | None, title: str,

@@ -50,7 +50,7 @@ _WEEKDAY_BEFORE = re.compile(
     r"(?:(?:the|le|el|den|o|dia|il)\s+)?$"
 )
 _NUMERIC = re.compile(
-    r"(?P<a>[0-3]?\d)(?P<sep>[./-])(?P<b>[01]?\d)(?P=sep)(?P<year>(?:19|20)\d{2})"
+    r"(?P<a>[0-3]?\d)(?P<sep>[./-])(?P<b>[0-3]?\d)(?P=sep)(?P<year>(?:19|20)\d{2})"
     r"(?!\d|[/\-]\d|\.\d)"
 )
 _ISO = re.compile(r"(?P<year>(?:19|20)\d{2})-(?P<b>0[1-9]|1[0-2])-(?P<a>0[1-9]|[12]\d|3[01])(?!\d)")
@@ -129,7 +129,7 @@ def _zone_pattern(named: bool) -> str:
 
 _TIME_BEFORE = re.compile(
     rf"(?i:{_time_pattern(True)})\s*(?:{_zone_pattern(True)})?\s*,?\s*"
-    r"(?i:(?:on|le|el|del|de|do|da|am|il|the|dia|of)\s*)?$"
+    r"(?i:(?:on|le|el|del|de|do|da|am|il|the|dia|of)\s*){0,2}$"
 )
 _TIME_AFTER = re.compile(
     r"\s*,?\s*(?:\(?\s*(?i:at|à|a las|a la|às|as|alle ore|alle|um|by|before|until|till|-|–|,)"
@@ -215,11 +215,19 @@ def _calendar_date(raw: _Raw, year: int, language: str | None) -> date | None:
         return None
 
 
-def numeric_order(text: str, language: str | None) -> tuple[bool, bool]:
-    """Whether numeric dates here are day-first, and whether that is only a guess by language.
+_DAY_FIRST_LANGUAGES = frozenset({"es", "fr", "pt", "de", "it", "nl", "ca", "gl"})
+_DAY_FIRST_ENGLISH = frozenset({"en-gb", "en-ie", "en-au", "en-nz", "en-in", "en-za", "en-ng",
+                                "en-ke", "en-gh", "en-pk", "en-sg", "en-ph"})
 
-    A date like 25/12/2025 in the same listing settles it; otherwise en-US reads month-first
-    and every other language day-first, and ambiguous dates are flagged.
+
+def numeric_order(text: str, language: str | None,
+                  declared: str | None = None) -> tuple[bool, bool]:
+    """Whether numeric dates here are day-first, and whether that is only a guess.
+
+    A date like 25/12/2025 in the same listing settles it; so does a language that writes the
+    day first (Spanish, French, Portuguese …, British English). Otherwise (English with no
+    region, or US English, which many feeds declare by default) month-first is the guess and
+    an ambiguous date such as 04/05/2025 is flagged.
     """
     day_first = month_first = 0
     for match in _NUMERIC.finditer(text):
@@ -232,8 +240,12 @@ def numeric_order(text: str, language: str | None) -> tuple[bool, bool]:
         return True, False
     if month_first and not day_first:
         return False, False
-    region = (language or "").replace("_", "-").lower()
-    return region != "en-us", True
+    region = (declared or "").replace("_", "-").lower()
+    if (language or "") in _DAY_FIRST_LANGUAGES or region in _DAY_FIRST_ENGLISH:
+        return True, False
+    if region[:2] in _DAY_FIRST_LANGUAGES:
+        return True, False
+    return False, True
 
 
 def _raw_mentions(low: str, text: str, language: str | None, day_first: bool) -> list[_Raw]:
@@ -339,7 +351,7 @@ def find_dates(text: str, low: str | None = None, *, published: date | None,
     `low` is `text` lower-cased with the same length (computed when not given).
     """
     low = low if low is not None else text.lower()
-    day_first, order_guessed = numeric_order(low, declared_language or language)
+    day_first, order_guessed = numeric_order(low, language, declared_language)
     raws = _raw_mentions(low, text, language, day_first)
     stated_years = [(r.start, r.year) for r in raws if r.year]
     units: list[DateUnit] = []

@@ -86,7 +86,10 @@ for _name in sorted(_NAMES, key=len, reverse=True):
 _CAPITALISED = re.compile(r"(?<![\w.])[A-ZÀ-ÖØ-Þ][^\W\d_]*")
 
 _ONLINE = re.compile(
-    r"\b(?:webinars?|web seminar|virtual(?:ly)?|online (?:event|conference|meeting|workshop|"
+    r"\b(?:webinars?|web seminar|virtual(?:ly)?(?! reality| machines?| assistants?)|"
+    r"(?:será|sera|serão|serán|seront|est|é|is|are|will be|ist|sarà|saranno) "
+    r"(?:realizad[oa]s? |held |tenue?s? |celebrad[oa]s? )?(?:online|en ligne|en l[ií]nea|"
+    r"a dist[âa]ncia|à distance)|online (?:event|conference|meeting|workshop|"
     r"session|course|training|hackathon|datathon|forum|summit|seminar|festival|program(?:me)?|"
     r"residency|fellowship|edition|format)|(?:held|hosted|run|takes? place|delivered|"
     r"streamed|organi[sz]ed) (?:entirely |fully |exclusively )?(?:online|remotely)|"
@@ -114,15 +117,17 @@ _NOT_ONLINE = re.compile(
 def find_countries(text: str) -> tuple[str, ...]:
     """ISO 3166-1 alpha-2 codes of the countries a text names, in order of first mention."""
     codes: list[str] = []
+    consumed = 0
     for word in _CAPITALISED.finditer(text):
-        names = _BY_FIRST_WORD.get(word.group())
-        if not names:
-            continue
         start = word.start()
+        names = _BY_FIRST_WORD.get(word.group())
+        if start < consumed or not names:
+            continue
         for name in names:
             end = start + len(name)
             if not text.startswith(name, start) or (end < len(text) and text[end].isalnum()):
                 continue
+            consumed = end
             if name in _CONTEXTUAL and not _CONTEXT_BEFORE.search(text, max(0, start - 12),
                                                                   start):
                 break
