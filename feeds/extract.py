@@ -105,6 +105,13 @@ _RIGHT_NOUN = re.compile(
 _RIGHT_EVENT = re.compile(
     rf"[ \t]+(?:{'|'.join(sorted(lexicon.EVENT_NOUN_CUES, key=len, reverse=True))})(?![^\W\d_])"
 )
+_TENTATIVE = re.compile(
+    r"(?<![^\W\d_])(?:tbc|tbd|tba|to be (?:confirmed|announced|determined)|provisional(?:ly)?|"
+    r"tentative(?:ly)?|expected|around|approximately|about|circa|por confirmar|a confirmar|"
+    r"por definir|provisional|aproximadamente|alrededor del?|à confirmer|à déterminer|"
+    r"provisoire(?:ment)?|environ|vers le|a definir|provis[óo]ri[oa]|por volta d[eo]|"
+    r"da definire|da confermare|circa|voraussichtlich|ungefähr|vorläufig)(?![^\W\d_])"
+)
 _RIGHT_PAST = re.compile(r"[\s,:;(\-–—]*(?:was|era|fue|foi|war)(?![^\W\d_])")
 _CLAUSE_END = re.compile(
     r"[;.!?]|(?<![^\W\d_])(?:but|while|whereas|pero|mais|mas|aber|ma)(?![^\W\d_])"
@@ -156,6 +163,10 @@ _OPPORTUNITY_TO_DEADLINE = {
     "fellowship": "application", "grant": "application", "award": "application",
     "job": "application", "other": "other",
 }
+
+LONG_PAST = timedelta(days=30)
+"""A deadline this long before the listing's publication is reported as likely: it is either
+history or not the applicants' deadline ("a degree obtained before 1 January 2020")."""
 
 _NOUN_WINDOW = 140
 _NEGATIVE_WINDOW = 42
@@ -214,7 +225,8 @@ def extract(title: str, text: str, *, published: datetime | None = None,
             verdict = _judge(low, sentence, members, index)
             verdicts[id(unit)] = verdict
             if verdict.role == "deadline":
-                found.append(_deadline(full, low, sentence, unit, verdict, default_kind))
+                found.append(_deadline(full, low, sentence, unit, verdict, default_kind,
+                                       published_on))
         if members:
             found.extend(_by_then(full, low, sentence, members, verdicts, default_kind))
     found.extend(_relative(full, low, sentences, published_on, default_kind))
@@ -312,6 +324,7 @@ def _judge(low: str, sentence: Sentence, members: list[DateUnit], index: int) ->
     participation_at: int | None = None
     extended = False
     event_between = False
+    period_tie = False
     for start, end, name in _cues(low, lo, hi):
         if skipped and skipped[0] <= start < skipped[1]:
             continue
@@ -329,8 +342,13 @@ def _judge(low: str, sentence: Sentence, members: list[DateUnit], index: int) ->
             if not _negative_applies(low, name, start, gap, adjacent, lo):
                 continue
             if weak_at is not None or closing_at is not None:
+                tied = weak_at if weak_at is not None else closing_at
                 if name == _CLOSURE:
                     return _Verdict("closure")
+                if tied - end <= 14 and _is_adjacent(low[end:tied]):
+                    if name != _PERIOD:
+                        return _Verdict(_ROLE_OF[name])
+                    period_tie = True
                 continue
             if participation_at is not None and unit.is_range and name != _CLOSURE:
                 continue
@@ -342,16 +360,18 @@ def _judge(low: str, sentence: Sentence, members: list[DateUnit], index: int) ->
         elif name == _CLOSING and adjacent and weak_at is None and closing_at is None:
             closing_at = start
         elif name == _NOUN and len(gap) <= _NOUN_WINDOW:
-            if _is_past(low, end, unit.start, extended):
+            if _is_past(low, start, unit.start, extended):
                 return _Verdict("past")
-            return _Verdict("deadline", "certain", start, extended)
+            tentative = _TENTATIVE.search(low, end, hi) is not None
+            return _Verdict("deadline", "likely" if tentative else "certain", start, extended)
         elif name == _ACTION and len(gap) <= _ACTION_WINDOW and (
                 weak_at is not None or closing_at is not None or unit.is_range):
             if _is_past(low, start, unit.start, extended):
                 return _Verdict("past")
             doubtful = unit.is_range and weak_at is None and closing_at is None and event_between
             return _Verdict("deadline", "likely" if doubtful else "certain", start, extended)
-        elif name == _CALL and len(gap) <= _ACTION_WINDOW and closing_at is not None:
+        elif name == _CALL and len(gap) <= _ACTION_WINDOW and (
+                closing_at is not None or weak_at is not None):
             return _Verdict("deadline", "certain", start, extended)
         elif name in (_CALL, _OPEN) and participation_at is None and len(gap) <= _ACTION_WINDOW:
             participation_at = start
@@ -362,11 +382,13 @@ def _judge(low: str, sentence: Sentence, members: list[DateUnit], index: int) ->
         return _Verdict("deadline", "certain", unit.span_start, extended)
     clause = _clause(right)
     tied = weak_at if weak_at is not None else closing_at
+    if period_tie:
+        return _Verdict("period")
     if tied is not None:
         if _is_past(low, tied, unit.start, extended):
             return _Verdict("past")
-        if _RIGHT_ACTION_RE.search(clause) or (extended and _NOUN_RE.search(low, sentence.start,
-                                                                           hi)):
+        if (_RIGHT_ACTION_RE.search(clause) or _action_earlier(low, sentence, tied)
+                or (extended and _NOUN_RE.search(low, sentence.start, hi))):
             return _Verdict("deadline", "certain", tied, extended)
         return _Verdict("deadline", "likely", tied, extended)
     if unit.is_range and _RIGHT_ACTION_RE.search(clause):
@@ -393,10 +415,20 @@ def _negative_applies(low: str, name: str, start: int, gap: str, adjacent: bool,
     return not (name == _EVENT_VERB and _ACTION_RE.search(low, max(lo, start - 40), start))
 
 
-def _is_past(low: str, cue_end: int, unit_start: int, extended: bool) -> bool:
+def _action_earlier(low: str, sentence: Sentence, tied: int) -> bool:
+    """An action word earlier in the same clause, past an earlier date ("Registration opens on
+    1 April and closes on 30 April")."""
+    lo = max(sentence.start, tied - _ACTION_WINDOW)
+    stop = max(low.rfind(";", lo, tied), low.rfind(":", lo, tied))
+    return _ACTION_RE.search(low, max(lo, stop + 1), tied) is not None
+
+
+def _is_past(low: str, cue_start: int, unit_start: int, extended: bool) -> bool:
+    """A past tense between the cue (or just before it) and the date: "were due by", "the
+    deadline was"; an extension ("was extended to") is never past."""
     if extended:
         return False
-    return _PAST.search(low, max(cue_end, unit_start - 40), unit_start) is not None
+    return _PAST.search(low, max(0, min(cue_start - 15, unit_start - 45)), unit_start) is not None
 
 
 def _right_context(low: str, sentence: Sentence, members: list[DateUnit], index: int) -> str:
@@ -411,9 +443,11 @@ def _clause(right: str) -> str:
 
 
 def _deadline(full: str, low: str, sentence: Sentence, unit: DateUnit, verdict: _Verdict,
-              default_kind: str) -> _Found:
+              default_kind: str, published: date | None) -> _Found:
     confidence = verdict.confidence
     if unit.is_ambiguous or unit.year_from_text:
+        confidence = "likely"
+    if published is not None and unit.last < published - LONG_PAST:
         confidence = "likely"
     cue = verdict.cue_start if verdict.cue_start is not None else unit.span_start
     kind = _deadline_kind(low, sentence, cue, unit, default_kind)

@@ -147,11 +147,15 @@ SUPERSEDED = (
 """Words before a date that the text itself says no longer holds."""
 
 PAST = (
-    r"was", r"were", r"had been", r"has passed", r"have passed", r"passed", r"closed",
+    r"was", r"were", r"had been", r"closed",
     r"ended", r"expired", r"fue", r"era", r"venci[oó]", r"termin[oó]", r"cerr[oó]",
     r"finaliz[oó]", r"[ée]tait", r"a [ée]t[ée]", r"fut", r"s'est termin[ée]e?", r"a pris fin",
     r"foi", r"terminou", r"encerrou", r"venceu", r"war", r"endete", r"lief", r"è scadut[oa]",
     r"è terminat[oa]", r"si è chius[oa]", r"scadeva",
+    r"(?:we|they|i) (?:have |had )?(?:received|got|collected|accepted|selected|reviewed|had)",
+    r"last year", r"previous (?:year|edition|call)", r"el año pasado", r"l'année dernière",
+    r"l’année dernière", r"o ano passado", r"letztes jahr", r"l'anno scorso",
+    r"recibimos", r"se recibieron", r"nous avons reçu", r"recebemos", r"foram recebid[oa]s",
 )
 """Past-tense words between a deadline word and its date: the deadline is history."""
 
@@ -218,7 +222,7 @@ EVENT_VERBS = (
     r"held", r"hold", r"holding", r"takes? place", r"taking place", r"will take place",
     r"scheduled(?: for| on)?", r"will be on", r"happen(?:s|ing)?", r"celebrat(?:ed|ion)",
     r"will run", r"runs", r"winners? will be", r"will be selected", r"planned(?: for)?",
-    r"expected(?: on| for)?", r"to be held", r"organi[sz]ed(?: on| for)?",
+    r"to be held", r"organi[sz]ed(?: on| for)?",
     r"se (?:llevar[aá]|celebrar[aá]|realizar[aá])(?: a cabo)?", r"tendr[aá] lugar",
     r"se celebra", r"aura lieu", r"se tiendra", r"se d[ée]roulera", r"acontecer[aá]",
     r"ser[aá] realizad[oa]", r"ter[aá] lugar", r"findet", r"stattfinden", r"statt",
@@ -275,6 +279,8 @@ PERIOD_CUES = (
     r"years old", r"aged?", r"born", r"tenable", r"engagement", r"contracts?", r"period of",
     r"available", r"disponible", r"disponível", r"disponibile", r"verfügbar", r"valid",
     r"refund", r"cancell?ations?", r"reembolso", r"remboursement", r"hotel", r"room blocks?",
+    r"obtained", r"graduated", r"earned", r"degree", r"diploma", r"titulad[oa]s?",
+    r"obtenid[oa]s?", r"obtenue?s?", r"obtid[oa]s?", r"conseguit[oa]",
 )
 """Words that make a date the edge of a period that is not a call (closure, age, refund)."""
 
@@ -323,7 +329,7 @@ DEADLINE_KIND_WORDS: dict[str, tuple[str, ...]] = {
         r"reviews?", r"suggestions?", r"nominat\w*", r"payments?", r"pay", r"fees?",
         r"ricors[oi]", r"instalments?", r"rata", r"surveys?", r"questionnaires?",
         r"consultations?", r"complet\w*", r"comentarios?", r"commentaires?", r"coment[aá]rios?",
-        r"visa",
+        r"visa", r"reports?", r"informes?", r"rapports?", r"relat[óo]rios?",
     ),
     "application": (
         r"appl(?:y|ying|ications?|icants?)", r"candida\w*", r"postula\w*", r"solicit\w*",

@@ -47,6 +47,8 @@ CERTAIN = [
     ("The last day to register is Monday, 12 May 2025.", date(2025, 5, 12)),
     ("Please comment on the draft by Friday 21 March.", date(2025, 3, 21)),
     ("The call for proposals closes on 9 April 2025.", date(2025, 4, 9)),
+    ("Registration opens on 1 April 2025 and closes on 30 April 2025.", date(2025, 4, 30)),
+    ("The early bird rate is valid until 15 April 2025.", date(2025, 4, 15)),
     # Spanish
     ("Fecha límite: 30 de abril de 2025.", date(2025, 4, 30)),
     ("Plazo de inscripción: hasta el 15 de mayo.", date(2025, 5, 15)),
@@ -146,6 +148,15 @@ NOT_DEADLINES = [
     ("The office will be closed from 1 to 15 August.", None),
     ("La oficina permanecerá cerrada del 1 al 15 de agosto.", None),
     ("Candidates must be under 35 years old as on 1 January 2025.", None),
+    ("The library is available until Friday 4 April 2025.", None),
+    ("Applicants must hold a degree obtained before 1 January 2020.", None),
+    # notices to applicants
+    ("Selected applicants will be notified by 15 June 2025.", None),
+    ("Los seleccionados serán notificados antes del 15 de junio de 2025.", None),
+    ("Les résultats seront communiqués avant le 15 juin 2025.", None),
+    ("Os resultados serão divulgados até 15 de junho de 2025.", None),
+    ("Last year, applications were due by 1 April.", None),
+    ("We received over 500 applications by 30 January 2025.", None),
     # deadline words without a date
     ("Ability to work independently and meet deadlines.", None),
     ("Please apply before the deadline.", None),
@@ -257,11 +268,13 @@ def test_a_relative_deadline_needs_a_publication_date() -> None:
 # --- Weak ties are likely, never certain ----------------------------------------------------
 
 LIKELY = [
-    ("The library is available until Friday 4 April 2025.", date(2025, 4, 4)),
     ("We will post the programme by 5 May 2025.", date(2025, 5, 5)),
+    ("Deadline: TBC (expected around 15 May 2025).", date(2025, 5, 15)),
+    ("Fecha límite provisional: 15 de mayo de 2025.", date(2025, 5, 15)),
     ("Consultation on the draft strategy (3-17 March)", date(2025, 3, 17)),
     ("On Monday 17 March we start the clean-up, so please send suggestions by then.",
      date(2025, 3, 17)),
+    ("Candidates can apply online from 1 to 20 December 2023.", date(2023, 12, 20)),
 ]
 
 
