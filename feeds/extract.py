@@ -83,6 +83,7 @@ _PAST = _words(lexicon.PAST)
 _ACTION_RE = _words(lexicon.ACTIONS)
 _RIGHT_ACTION_RE = _words(lexicon.IMPERATIVE_ACTIONS)
 _NOUN_RE = _words(lexicon.DEADLINE_NOUNS)
+_CALL_RE = _words(lexicon.CALLS)
 _FILLER = re.compile(
     r"(?:\s|[(),:;.\-–—]|(?<![^\W\d_])(?:on|the|le|la|las|los|el|il|lo|o|a|as|am|dia|day|soon|is|are|"
     r"will be|be|at|of|de|del|do|da|au|à|às|um|zum|den|der|that|this|next|coming|midnight|"
@@ -112,7 +113,15 @@ _TENTATIVE = re.compile(
     r"provisoire(?:ment)?|environ|vers le|a definir|provis[óo]ri[oa]|por volta d[eo]|"
     r"da definire|da confermare|circa|voraussichtlich|ungefähr|vorläufig)(?![^\W\d_])"
 )
-_RIGHT_PAST = re.compile(r"[\s,:;(\-–—]*(?:was|era|fue|foi|war)(?![^\W\d_])")
+_RIGHT_PAST = re.compile(
+    r"[\s,:;(\-–—]*(?:(?:was|era|fue|foi|war)(?![^\W\d_])|(?:has|have) (?:now |already )?"
+    r"(?:passed|closed|expired|ended)|is (?:now )?(?:over|closed)|ya (?:pasó|venció|cerró)|"
+    r"est (?:passée|dépassée|close)|já (?:passou|encerrou|terminou))"
+)
+_PRIORITY = re.compile(
+    r"(?<![^\W\d_])(?:priority|early consideration|prioritaire|prioritari[oa]|prioridad|"
+    r"prioridade|vorrangig|bevorzugt)(?![^\W\d_])"
+)
 _CLAUSE_END = re.compile(
     r"[;.!?]|(?<![^\W\d_])(?:but|while|whereas|pero|mais|mas|aber|ma)(?![^\W\d_])"
 )
@@ -313,6 +322,8 @@ def _judge(low: str, sentence: Sentence, members: list[DateUnit], index: int) ->
     unit = members[index]
     if _RIGHT_EVENT.match(low, unit.span_end):
         return _Verdict("event")
+    if _RIGHT_PAST.match(low, unit.span_end):
+        return _Verdict("past")
     lo, skipped = _window_start(low, sentence, members, index)
     hi = max(lo, unit.span_start)
     if unit.is_range:
@@ -377,8 +388,6 @@ def _judge(low: str, sentence: Sentence, members: list[DateUnit], index: int) ->
             participation_at = start
     right = _right_context(low, sentence, members, index)
     if _RIGHT_NOUN.match(right):
-        if _RIGHT_PAST.match(right):
-            return _Verdict("past")
         return _Verdict("deadline", "certain", unit.span_start, extended)
     clause = _clause(right)
     tied = weak_at if weak_at is not None else closing_at
@@ -405,14 +414,18 @@ def _judge(low: str, sentence: Sentence, members: list[DateUnit], index: int) ->
 def _negative_applies(low: str, name: str, start: int, gap: str, adjacent: bool,
                       lo: int) -> bool:
     """Whether a negative cue really speaks about the date: near it, and about the thing
-    itself (an "application process scheduled from … to …" is still an application window)."""
+    itself (an "application process scheduled from … to …" is still an application window, a
+    "consultation period runs until …" a consultation's close)."""
     if name == _TIGHT:
         return adjacent
     if name == _EVENT_NOUN:
         return adjacent or re.fullmatch(r"\s*\d{1,2}\s*", gap) is not None
     if len(gap) > _NEGATIVE_WINDOW:
         return False
-    return not (name == _EVENT_VERB and _ACTION_RE.search(low, max(lo, start - 40), start))
+    if name != _EVENT_VERB:
+        return True
+    subject = max(lo, start - 40)
+    return not (_ACTION_RE.search(low, subject, start) or _CALL_RE.search(low, subject, start))
 
 
 def _action_earlier(low: str, sentence: Sentence, tied: int) -> bool:
@@ -448,6 +461,8 @@ def _deadline(full: str, low: str, sentence: Sentence, unit: DateUnit, verdict: 
     if unit.is_ambiguous or unit.year_from_text:
         confidence = "likely"
     if published is not None and unit.last < published - LONG_PAST:
+        confidence = "likely"
+    if _PRIORITY.search(low, sentence.start, sentence.end):
         confidence = "likely"
     cue = verdict.cue_start if verdict.cue_start is not None else unit.span_start
     kind = _deadline_kind(low, sentence, cue, unit, default_kind)
@@ -621,7 +636,7 @@ _OFFER = _words((
     r"reimburs(?:e|ed|ement)", r"includ(?:es?|ed|ing)", r"offer(?:s|ed)?", r"receive",
     r"support(?:s|ed)?", r"grants?", r"bursar(?:y|ies)", r"waiv(?:er|ed)", r"free",
     r"sponsor(?:s|ed)?", r"take care of",
-    r"cubr(?:e|en|irá)", r"cubiert[oa]s?", r"pagad[oa]s?", r"incluid[oa]s?", r"incluye",
+    r"cubr(?:e|en|irá)", r"cubiert[oa]s?", r"cobr(?:e|em|irá|ir)", r"pagad[oa]s?", r"incluid[oa]s?", r"incluye",
     r"ofrece", r"financiad[oa]s?", r"pris en charge", r"prend en charge", r"couverts?",
     r"rembours[ée]s?", r"inclus", r"offert[es]?", r"custead[oa]s?", r"pag[oa]s",
     r"inclu[ií]d[oa]s?", r"inclui(?:rá)?", r"oferece", r"cobert[oa]s?", r"übernommen", r"erstattet",

@@ -55,7 +55,8 @@ _NUMERIC = re.compile(
 )
 _ISO = re.compile(r"(?P<year>(?:19|20)\d{2})-(?P<b>0[1-9]|1[0-2])-(?P<a>0[1-9]|[12]\d|3[01])(?!\d)")
 
-_RANGE_PREFIX = r"(?:from|between|du|del|dal|dalle|de|desde|entre|vom|von|zwischen|tra|fra|da)"
+_RANGE_PREFIX = (r"(?:from|between|du|del|dal|dalle|de|desde|entre|vom|von|zwischen|tra|fra|da|"
+                 r"days|d[ií]as|jours|giorni|tage)")
 _CONNECTOR = (r"-|–|—|to|au|al|a|bis|até|ao|e|y|et|and|&|\+|und|till|until|through to|through|"
               r"thru|hasta el|hasta|jusqu'au|jusqu’au|fino al")
 _BARE_DAY_BEFORE = re.compile(
@@ -76,7 +77,8 @@ _GAP_END = re.compile(
     r"fino al|and|y|et|e|und)\s*(?:(?:the|le|el|o|il|zum|den)\s+)?$"
 )
 _AND_CONNECTORS = frozenset({"and", "&", "y", "et", "e", "und", "+"})
-_SHORT_CONNECTORS = frozenset({"a", "e", "à", "al", "ao", "au"})
+_SHORT_CONNECTORS = frozenset({"a", "e", "à", "ao"})
+"""Connectors that are also ordinary words: a range only after "from", "del", "du" …"""
 _PREFIX_BEFORE = re.compile(
     rf"{_NOT_LETTER_BEFORE}(?P<prefix>{_RANGE_PREFIX})\s+(?:(?:the|le|el|o)\s+)?$"
 )
@@ -109,8 +111,29 @@ _ZONE_NAMES: dict[str, str] = {
     "new york": "America/New_York", "pacific": "America/Los_Angeles",
     "central european": "Europe/Brussels", "mountain": "America/Denver",
     "central": "America/Chicago", "nairobi": "Africa/Nairobi",
-    "mexico": "America/Mexico_City", "bogotá": "America/Bogota",
+    "mexico": "America/Mexico_City", "méxico": "America/Mexico_City",
+    "ciudad de méxico": "America/Mexico_City", "cdmx": "America/Mexico_City",
+    "bogotá": "America/Bogota", "bogota": "America/Bogota", "colombia": "America/Bogota",
     "buenos aires": "America/Argentina/Buenos_Aires",
+    "argentina": "America/Argentina/Buenos_Aires", "chile": "America/Santiago",
+    "santiago": "America/Santiago", "lima": "America/Lima", "perú": "America/Lima",
+    "peru": "America/Lima", "quito": "America/Guayaquil", "ecuador": "America/Guayaquil",
+    "la paz": "America/La_Paz", "bolivia": "America/La_Paz", "caracas": "America/Caracas",
+    "venezuela": "America/Caracas", "montevideo": "America/Montevideo",
+    "uruguay": "America/Montevideo", "asunción": "America/Asuncion",
+    "paraguay": "America/Asuncion", "guatemala": "America/Guatemala",
+    "costa rica": "America/Costa_Rica", "españa": "Europe/Madrid", "spain": "Europe/Madrid",
+    "portugal": "Europe/Lisbon", "brasil": "America/Sao_Paulo", "brazil": "America/Sao_Paulo",
+    "são paulo": "America/Sao_Paulo", "france": "Europe/Paris", "belgique": "Europe/Brussels",
+    "belgium": "Europe/Brussels", "dakar": "Africa/Dakar", "sénégal": "Africa/Dakar",
+    "abidjan": "Africa/Abidjan", "kinshasa": "Africa/Kinshasa", "kenya": "Africa/Nairobi",
+    "east africa": "Africa/Nairobi", "lagos": "Africa/Lagos", "nigeria": "Africa/Lagos",
+    "west africa": "Africa/Lagos", "johannesburg": "Africa/Johannesburg",
+    "south africa": "Africa/Johannesburg", "cairo": "Africa/Cairo", "egypt": "Africa/Cairo",
+    "maputo": "Africa/Maputo", "moçambique": "Africa/Maputo", "luanda": "Africa/Luanda",
+    "angola": "Africa/Luanda", "india": "Asia/Kolkata", "delhi": "Asia/Kolkata",
+    "manila": "Asia/Manila", "jakarta": "Asia/Jakarta", "bangkok": "Asia/Bangkok",
+    "beirut": "Asia/Beirut", "amman": "Asia/Amman",
 }
 """Zones written as a place ("UK time", "hora de Madrid"), by the place, lower-case."""
 
@@ -137,6 +160,7 @@ _TIME_AFTER = re.compile(
 )
 _ZONE_AFTER = re.compile(rf"\s*,?\s*\(?\s*(?P<zone>(?i:aoe|anywhere on earth)){_NOT_LETTER_AFTER}"
                          r"\s*\)?")
+_ZONE_ONLY_AFTER = re.compile(rf"\s*,?\s*(?:{_zone_pattern(True)})")
 _TIME_IN_GAP = re.compile(
     rf"(?:(?i:at|à|a las|às|alle|um)\s*)?(?i:{_time_pattern(False)})\s*(?:{_zone_pattern(False)})?"
 )
@@ -529,7 +553,13 @@ def _time_and_zone(text: str, low: str, start: int,
     if before:
         at = _read_time(before)
         if at is not None:
-            return at, _read_zone(before), before.start(), end
+            zone = _read_zone(before)
+            span_end = end
+            if zone is None:
+                later = _ZONE_ONLY_AFTER.match(text, end, min(len(text), end + 40))
+                if later and _read_zone(later):
+                    zone, span_end = _read_zone(later), later.end()
+            return at, zone, before.start(), span_end
     zone = _ZONE_AFTER.match(text, end, min(len(text), end + 25))
     if zone:
         return None, "AoE", start, zone.end()

@@ -147,7 +147,8 @@ SUPERSEDED = (
 """Words before a date that the text itself says no longer holds."""
 
 PAST = (
-    r"was", r"were", r"had been", r"closed",
+    r"was", r"were", r"had been", r"closed", r"[ée]taient", r"eran", r"estaban", r"estavam",
+    r"eram", r"waren", r"erano", r"cerraron", r"finalizaron", r"encerraram", r"terminaram",
     r"ended", r"expired", r"fue", r"era", r"venci[oó]", r"termin[oó]", r"cerr[oó]",
     r"finaliz[oó]", r"[ée]tait", r"a [ée]t[ée]", r"fut", r"s'est termin[ée]e?", r"a pris fin",
     r"foi", r"terminou", r"encerrou", r"venceu", r"war", r"endete", r"lief", r"è scadut[oa]",
@@ -177,7 +178,8 @@ ACTIONS = (
     r"soumissions?", r"envoy(?:er|ez)", r"d[ée]p[oô]s(?:er|ez|e)", r"propositions?",
     r"r[ée]server", r"r[ée]servations?", r"dossiers?",
     # Portuguese
-    r"candidat(?:ar|ar-se|uras?)", r"inscri(?:ções|çao|ção|ções|ver(?:-se)?|tos?)",
+    r"candidat(?:ar|ar-se|uras?)", r"inscri(?:ções|çao|ção|ções|tos?)",
+    r"inscrev(?:er|er-se|a|am|e)",
     r"inscrevam-se", r"submeter", r"submiss(?:ão|ões)", r"enviar", r"propostas?", r"pedidos?",
     r"solicita(?:r|ções|ção)",
     # German
@@ -197,7 +199,7 @@ IMPERATIVE_ACTIONS = (
     r"book", r"complete", r"postular(?:se)?", r"inscrib(?:ir(?:se)?|an)", r"inscripci[oó]n(?:es)?",
     r"enviar", r"presentar", r"solicitar", r"solicitudes", r"candidater", r"postuler",
     r"s'inscrire", r"inscriptions?", r"candidatures?", r"soumettre", r"envoyer",
-    r"candidatar(?:-se)?", r"inscrever(?:-se)?", r"inscri[çc](?:ão|ões)", r"submeter",
+    r"candidatar(?:-se)?", r"inscrev(?:er|er-se|a|am)", r"inscri[çc](?:ão|ões)", r"submeter",
     r"bewerben", r"bewerbungen", r"einreichen", r"anmelden", r"senden", r"iscriver(?:si|e)",
     r"iscrizion[ei]", r"candidar(?:si|e)", r"presentare", r"inviare", r"completar(?:e|lo|la)",
 )

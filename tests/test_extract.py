@@ -47,6 +47,10 @@ CERTAIN = [
     ("The last day to register is Monday, 12 May 2025.", date(2025, 5, 12)),
     ("Please comment on the draft by Friday 21 March.", date(2025, 3, 21)),
     ("The call for proposals closes on 9 April 2025.", date(2025, 4, 9)),
+    ("The consultation period runs until 31 March 2025.", date(2025, 3, 31)),
+    ("Please RSVP by 10 March.", date(2025, 3, 10)),
+    ("Proposals are due no later than 5:00 PM Eastern Time on Monday, April 14, 2025.",
+     date(2025, 4, 14)),
     ("Registration opens on 1 April 2025 and closes on 30 April 2025.", date(2025, 4, 30)),
     ("The early bird rate is valid until 15 April 2025.", date(2025, 4, 15)),
     # Spanish
@@ -58,6 +62,9 @@ CERTAIN = [
     ("Inscripciones abiertas hasta el 2 de junio.", date(2025, 6, 2)),
     ("Cierre de convocatoria: 15/05/2025.", date(2025, 5, 15)),
     ("Las solicitudes deben enviarse antes del 1 de abril.", date(2025, 4, 1)),
+    ("Recepción de propuestas: 1 al 31 de marzo de 2025.", date(2025, 3, 31)),
+    ("El plazo para inscribirse vence el 5 de mayo.", date(2025, 5, 5)),
+    ("Periodo de inscripción: del 1 al 15 de abril de 2025.", date(2025, 4, 15)),
     # French
     ("Date limite : 12 mai 2025.", date(2025, 5, 12)),
     ("Les candidatures sont ouvertes jusqu'au 1er juin.", date(2025, 6, 1)),
@@ -66,6 +73,8 @@ CERTAIN = [
     ("Envoyez votre dossier avant le 30 avril 2025.", date(2025, 4, 30)),
     ("Les propositions doivent parvenir au plus tard le 3 mars 2025.", date(2025, 3, 3)),
     ("Inscriptions jusqu’au vendredi 18 avril.", date(2025, 4, 18)),
+    ("Période de candidature : du 1er au 15 avril 2025.", date(2025, 4, 15)),
+    ("La date limite de dépôt est fixée au 30 avril 2025.", date(2025, 4, 30)),
     # Portuguese
     ("Inscrições até 1º de junho de 2025.", date(2025, 6, 1)),
     ("Prazo final: 30 de abril de 2025.", date(2025, 4, 30)),
@@ -73,6 +82,9 @@ CERTAIN = [
     ("Submissão de resumos: de 1 a 31 de março de 2025.", date(2025, 3, 31)),
     ("As inscrições encerram em 10 de abril.", date(2025, 4, 10)),
     ("Data limite para envio: 05/05/2025.", date(2025, 5, 5)),
+    ("Os interessados devem se inscrever até o dia 15 de abril.", date(2025, 4, 15)),
+    ("As inscrições vão até 30 de abril de 2025.", date(2025, 4, 30)),
+    ("Período de inscrições: de 1 a 15 de abril de 2025.", date(2025, 4, 15)),
     ("O prazo de candidatura termina a 28 de março de 2025.", date(2025, 3, 28)),
 ]
 
@@ -156,6 +168,9 @@ NOT_DEADLINES = [
     ("Les résultats seront communiqués avant le 15 juin 2025.", None),
     ("Os resultados serão divulgados até 15 de junho de 2025.", None),
     ("Last year, applications were due by 1 April.", None),
+    ("Les candidatures étaient ouvertes jusqu'au 28 février.", None),
+    ("Note: the deadline of 15 March 2025 has now passed.", None),
+    ("Applications received before 15 March will receive priority consideration.", None),
     ("We received over 500 applications by 30 January 2025.", None),
     # deadline words without a date
     ("Ability to work independently and meet deadlines.", None),

@@ -108,6 +108,8 @@ FUNDING = [
     ("Les frais de voyage et l'hébergement sont pris en charge.", ("travel", "accommodation"),
      None, None),
     ("A bolsa inclui passagens aéreas e hospedagem.", ("travel", "accommodation"), None, None),
+    ("Serão concedidas bolsas que cobrem passagens e hospedagem.", ("travel", "accommodation"),
+     None, None),
     ("Ajuda de custo de R$ 1.500,00 por mês.", ("stipend",), Decimal("1500.00"), "BRL"),
     ("Salary: £32,000 a year.", (), None, None),
 ]
@@ -159,6 +161,10 @@ EVENTS = [
     ("Le forum se tiendra du 3 au 5 mai 2025 à Tunis.", date(2025, 5, 3), date(2025, 5, 5)),
     ("O fórum acontecerá de 3 a 5 de maio de 2025 em Maputo.", date(2025, 5, 3),
      date(2025, 5, 5)),
+    ("O evento será realizado nos dias 12 e 13 de junho de 2025.", date(2025, 6, 12),
+     date(2025, 6, 13)),
+    ("El encuentro se realizará los días 12 y 13 de junio de 2025.", date(2025, 6, 12),
+     date(2025, 6, 13)),
     ("Webinar on 20 March 2025 at 15:00 UTC.", date(2025, 3, 20), None),
 ]
 
