@@ -162,6 +162,8 @@ _RELATIVE = re.compile(
     r"publica[çc][ãa]o"
 )
 _RELATIVE_ANCHORS = ("publica", "posting", "announcement", "notice", "advertis", "call", "post")
+_RELATIVE_LEADS = ("within", "later than", "in the", "dentro", "plazo", "dans", "délai", "sous",
+                   "prazo", "em até")
 _BUSINESS_DAYS = re.compile(r"working|business|h[aá]biles|ouvr|[uú]teis")
 
 _DEADLINE_KIND_RE = _named_words(lexicon.DEADLINE_KIND_WORDS)
@@ -531,7 +533,8 @@ def _relative(full: str, low: str, sentences: list[Sentence], published: date | 
               default_kind: str) -> list[_Found]:
     """Deadlines counted from publication ("within two weeks of publication"): always likely,
     since the feed's date is not always the notice's."""
-    if published is None or not any(word in low for word in _RELATIVE_ANCHORS):
+    if (published is None or not any(word in low for word in _RELATIVE_ANCHORS)
+            or not any(word in low for word in _RELATIVE_LEADS)):
         return []
     found = []
     for match in _RELATIVE.finditer(low):
@@ -673,6 +676,10 @@ _AMOUNT = re.compile(
     r"(?P<word>€|euros?|EUR|USD|US dollars|dollars|dólares|GBP|pounds|CHF|INR|rupees|BRL|reais|"
     r"MXN|COP|ARS|CLP|PEN|CAD|AUD|KES|NGN|ZAR|XOF|F?CFA)(?![A-Za-z])",
 )
+_CURRENCY_HINT = re.compile(
+    r"[€£₹¥$]|EUR|USD|GBP|CHF|INR|BRL|MXN|COP|ARS|CLP|PEN|CAD|AUD|KES|NGN|ZAR|XOF|CFA|"
+    r"(?i:euro|dollar|dólar|pound|rupee|reais)"
+)
 _AMOUNT_CONTEXT = _words((
     r"stipends?", r"allowances?", r"per diems?", r"grants?", r"bursar(?:y|ies)",
     r"scholarships?", r"fellowships?", r"travel", r"accommodation", r"reimburs\w*",
@@ -696,7 +703,8 @@ def _funding(text: str, low: str) -> Funding:
             offered.add(kind)
     amount: Decimal | None = None
     currency: str | None = None
-    for match in _AMOUNT.finditer(text):
+    amounts = _AMOUNT.finditer(text) if _CURRENCY_HINT.search(text) else ()
+    for match in amounts:
         lo, hi = _sentence_bounds(low, match.start())
         if (_AMOUNT_CONTEXT.search(low, lo, hi) or _FUNDING_RE.search(low, lo, hi)) and not \
                 _NOT_OFFERED.search(low, lo, hi):

@@ -1,9 +1,10 @@
 """Every calendar date a listing writes, with its span, range partner, time of day and zone.
 
 Our own compiled patterns find the date expressions (fast, and they know which words are
-months in which language); dateparser turns each month-name expression into a date, in the
-language of its month word. What the year is when unstated, and whether 03/04 is March or
-April, are decided here, because they depend on the listing rather than on the expression.
+months in which language); dateparser reads each month word in its language (once per word:
+its per-call cost is what would otherwise dominate). Which day, what the year is when
+unstated, and whether 03/04 is March or April are decided here, because they depend on the
+listing rather than on the expression.
 
 Patterns run on a lower-cased copy of the text with the same offsets (case-sensitive
 matching is several times faster); the original is consulted where case carries meaning
@@ -209,16 +210,17 @@ class _Raw:
     day_first_form: bool = True
 
 
-@lru_cache(maxsize=8192)
-def _parse_with_dateparser(day: int, token: str, language: str) -> date | None:
-    """dateparser's reading of "day month", in the language of the month word (leap year)."""
+@lru_cache(maxsize=1024)
+def _month_by_dateparser(token: str, language: str) -> int | None:
+    """The month dateparser reads in a month word, in that word's language (cached: the word,
+    not the whole date, is what depends on the language)."""
     parsed = dateparser.parse(
-        f"{day} {token} {_PLACEHOLDER_YEAR}",
+        f"15 {token} {_PLACEHOLDER_YEAR}",
         languages=[language],
         settings={"RELATIVE_BASE": _PARSER_BASE, "REQUIRE_PARTS": ["day", "month", "year"],
                   "DATE_ORDER": "DMY", "PREFER_LOCALE_DATE_ORDER": False},
     )
-    return parsed.date() if parsed else None
+    return parsed.month if parsed else None
 
 
 def _month_language(token: str, hint: str | None) -> str:
@@ -229,10 +231,9 @@ def _month_language(token: str, hint: str | None) -> str:
 
 
 def _calendar_date(raw: _Raw, year: int, language: str | None) -> date | None:
-    if raw.token is not None:
-        parsed = _parse_with_dateparser(raw.day, raw.token, _month_language(raw.token, language))
-        if parsed is None or parsed.month != raw.month:
-            return None
+    if raw.token is not None and _month_by_dateparser(
+            raw.token, _month_language(raw.token, language)) != raw.month:
+        return None
     try:
         return date(year, raw.month, raw.day)
     except ValueError:
