@@ -87,9 +87,12 @@ def measure(labels_path: Path = CORPUS / "labels-dev.json") -> dict:
     results = {id(i): extract(i.title, i.text, published=i.published, language=i.language)
                for i in everything}
     cold = time.process_time() - started
+    spent: dict[str, float] = collections.defaultdict(float)
     started = time.process_time()
     for i in everything:
-        extract(i.title, i.text, published=i.published, language=i.language)
+        began = time.process_time()
+        result = extract(i.title, i.text, published=i.published, language=i.language)
+        spent[result.language or "unknown"] += time.process_time() - began
     warm = time.process_time() - started
 
     totals: collections.Counter = collections.Counter()
@@ -141,7 +144,11 @@ def measure(labels_path: Path = CORPUS / "labels-dev.json") -> dict:
         "entries_per_second_first_pass": round(count / cold) if cold else None,
         "entries_per_second_warm": round(count / warm) if warm else None,
         "per_feed": {feed: figures(c) for feed, c in per_feed.items()},
-        "per_language": {lang: figures(c) for lang, c in sorted(per_language.items())},
+        "per_language": {
+            lang: {**figures(c), "entries_per_second_warm":
+                   round(c["items"] / spent[lang]) if spent[lang] else None}
+            for lang, c in sorted(per_language.items())
+        },
         "misses": misses,
     }
 
@@ -174,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         precision = f"{c['precision_certain']:.3f}" if c["certain"] else "n/a"
         print(f"language {lang:8} items={c['items']:4} recall={recall} "
               f"({c['hit']}/{c['labelled']}) precision_certain={precision} "
-              f"({c['certain_ok']}/{c['certain']})")
+              f"({c['certain_ok']}/{c['certain']}) entries/s warm="
+              f"{c['entries_per_second_warm']}")
     if args.misses and summary["misses"]:
         print()
         print("\n".join(summary["misses"]))

@@ -703,8 +703,10 @@ def _funding(text: str, low: str) -> Funding:
             offered.add(kind)
     amount: Decimal | None = None
     currency: str | None = None
-    amounts = _AMOUNT.finditer(text) if _CURRENCY_HINT.search(text) else ()
-    for match in amounts:
+    for hint in _CURRENCY_HINT.finditer(text):
+        match = _AMOUNT.search(text, max(0, hint.start() - 24), hint.end() + 24)
+        if not match:
+            continue
         lo, hi = _sentence_bounds(low, match.start())
         if (_AMOUNT_CONTEXT.search(low, lo, hi) or _FUNDING_RE.search(low, lo, hi)) and not \
                 _NOT_OFFERED.search(low, lo, hi):
@@ -715,13 +717,17 @@ def _funding(text: str, low: str) -> Funding:
                    **dict.fromkeys(offered, True))
 
 
-def _sentence_bounds(low: str, position: int) -> tuple[int, int]:
-    """The sentence around a position, by the nearest stops either side (cheap, approximate)."""
-    lo = max(low.rfind(". ", 0, position), low.rfind("\n", 0, position),
-             low.rfind("! ", 0, position), low.rfind("? ", 0, position)) + 1
-    ends = [i for i in (low.find(". ", position), low.find("\n", position),
-                        low.find("! ", position), low.find("? ", position)) if i != -1]
-    return lo, min(ends) if ends else len(low)
+def _sentence_bounds(low: str, position: int, reach: int = 240) -> tuple[int, int]:
+    """The sentence around a position, by the nearest stops either side, at most `reach`
+    characters each way (cheap, approximate)."""
+    floor = max(0, position - reach)
+    lo = max(low.rfind(". ", floor, position), low.rfind("\n", floor, position),
+             low.rfind("! ", floor, position), low.rfind("? ", floor, position), floor - 1) + 1
+    ceiling = min(len(low), position + reach)
+    ends = [i for i in (low.find(". ", position, ceiling), low.find("\n", position, ceiling),
+                        low.find("! ", position, ceiling), low.find("? ", position, ceiling))
+            if i != -1]
+    return lo, min(ends) if ends else ceiling
 
 
 def _read_amount(match: re.Match) -> tuple[Decimal | None, str | None]:

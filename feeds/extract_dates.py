@@ -315,7 +315,10 @@ def _mention_at(low: str, text: str, position: int, length: int, language: str |
         named = _DAY_FIRST.match(low, position)
         if named and _month_ok(named, text, True, language):
             return _named(named, position, True)
-        month = _MONTH_BEFORE.search(low, max(0, position - 16), position)
+        before_word = low[max(0, position - 3):position].rstrip(" \u00a0")
+        month = (_MONTH_BEFORE.search(low, max(0, position - 16), position)
+                 if before_word and (before_word[-1].isalpha() or before_word[-1] == ".")
+                 else None)
         if month:
             named = _MONTH_FIRST.match(low, month.start())
             if named and named.start("day") == position and _month_ok(named, text, False,

@@ -106,6 +106,11 @@ _ONLINE = re.compile(
     r"online-(?:veranstaltung|seminar|konferenz|format)|virtuell|homeoffice|"
     r"in modalit[àa] (?:online|telematica|a distanza)|a distanza|da remoto)\b"
 )
+_ONLINE_HINTS = ("online", "virtual", "webinar", "web seminar", "zoom", "teams", "meet", "webex",
+                 "jitsi", "remot", "distanc", "distânc", "ligne", "línea", "linea", "stream",
+                 "telet", "télét", "homeoffice", "visioconf", "ao vivo", "virtuell",
+                 "distanza", "distanciel")
+"""Substrings one of which every online phrase contains: a cheap test before the pattern."""
 _NOT_ONLINE = re.compile(
     r"\b(?:apply|applications?|register|registration|submit|submission|form|portal|payment|"
     r"pay|fill|inscri\w*|postula\w*|candidat\w*|solicitud|bewerb\w*|iscri\w*|domanda)\W+"
@@ -142,6 +147,8 @@ def is_online(low: str) -> bool:
     """True when the text says the opportunity itself is virtual or remote (not just the form).
 
     `low` is the lower-cased text."""
+    if not any(hint in low for hint in _ONLINE_HINTS):
+        return False
     for match in _ONLINE.finditer(low):
         window = low[max(0, match.start() - 40):match.end()]
         if _NOT_ONLINE.search(window) and "webinar" not in match.group().lower():
