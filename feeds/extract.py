@@ -113,6 +113,12 @@ _TENTATIVE = re.compile(
     r"provisoire(?:ment)?|environ|vers le|a definir|provis[óo]ri[oa]|por volta d[eo]|"
     r"da definire|da confermare|circa|voraussichtlich|ungefähr|vorläufig)(?![^\W\d_])"
 )
+_LABEL_BEFORE = re.compile(
+    rf"(?<![^\W\d_])(?:{'|'.join(sorted(lexicon.ACTIONS, key=len, reverse=True))})"
+    r"(?![^\W\d_])\s*[:–—\-]\s*$"
+)
+"""An action named as a label ("Abstract submission: 15 April"), as in a list of key dates."""
+_LIST_SEPARATOR = re.compile(r"[,;/]|(?<![^\W\d_])(?:and|or|y|o|et|ou|e|und|oder)(?![^\W\d_])")
 _RIGHT_PAST = re.compile(
     r"[\s,:;(\-–—]*(?:(?:was|era|fue|foi|war)(?![^\W\d_])|(?:has|have) (?:now |already )?"
     r"(?:passed|closed|expired|ended)|is (?:now )?(?:over|closed)|ya (?:pasó|venció|cerró)|"
@@ -232,9 +238,14 @@ def extract(title: str, text: str, *, published: datetime | None = None,
     verdicts: dict[int, _Verdict] = {}
     found: list[_Found] = []
     for sentence, members in by_sentence:
+        previous: _Verdict | None = None
         for index, unit in enumerate(members):
             verdict = _judge(low, sentence, members, index)
+            if verdict.role == "none" and previous is not None and _continues_list(
+                    low, members[index - 1], unit):
+                verdict = replace(previous, cue_start=unit.span_start, extended=False)
             verdicts[id(unit)] = verdict
+            previous = verdict if verdict.role == "deadline" else None
             if verdict.role == "deadline":
                 found.append(_deadline(full, low, sentence, unit, verdict, default_kind,
                                        published_on))
@@ -404,6 +415,9 @@ def _judge(low: str, sentence: Sentence, members: list[DateUnit], index: int) ->
         return _Verdict("deadline", "likely", tied, extended)
     if unit.is_range and _RIGHT_ACTION_RE.search(clause):
         return _Verdict("deadline", "certain", unit.span_start, extended)
+    labelled = _LABEL_BEFORE.search(low, max(lo, hi - 40), hi)
+    if labelled and not unit.is_range:
+        return _Verdict("deadline", "likely", labelled.start(), extended)
     if participation_at is not None and (unit.is_range or extended):
         return _Verdict("deadline", "likely", participation_at, extended)
     if extended:
@@ -428,6 +442,16 @@ def _negative_applies(low: str, name: str, start: int, gap: str, adjacent: bool,
         return True
     subject = max(lo, start - 40)
     return not (_ACTION_RE.search(low, subject, start) or _CALL_RE.search(low, subject, start))
+
+
+def _continues_list(low: str, prior: DateUnit, unit: DateUnit) -> bool:
+    """Whether a date follows a deadline date as the next item of one list ("Deadline: 15 April
+    (abstracts), 1 June (full papers)"): a short gap of separators and kind words only."""
+    gap = low[prior.span_end:unit.span_start]
+    if len(gap) > 40 or not _LIST_SEPARATOR.search(gap):
+        return False
+    return not any(name in _NEGATIVE_CLASSES or name in (_WEAK, _CLOSING, _SUPERSEDED)
+                   for _, _, name in _cues(low, prior.span_end, unit.span_start))
 
 
 def _action_earlier(low: str, sentence: Sentence, tied: int) -> bool:

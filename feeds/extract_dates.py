@@ -54,6 +54,10 @@ _NUMERIC = re.compile(
     r"(?P<a>[0-3]?\d)(?P<sep>[./-])(?P<b>[0-3]?\d)(?P=sep)(?P<year>(?:19|20)\d{2})"
     r"(?!\d|[/\-]\d|\.\d)"
 )
+_NUMERIC_SHORT_YEAR = re.compile(
+    r"(?P<a>[0-3]?\d)(?P<sep>[./])(?P<b>[0-3]?\d)(?P=sep)(?P<yy>[0-9]{2})(?!\d|[/\-]\d|\.\d)"
+)
+"""15/4/25: read (20yy, day-first by the same rule), always flagged as a guess."""
 _ISO = re.compile(r"(?P<year>(?:19|20)\d{2})-(?P<b>0[1-9]|1[0-2])-(?P<a>0[1-9]|[12]\d|3[01])(?!\d)")
 
 _RANGE_PREFIX = (r"(?:from|between|du|del|dal|dalle|de|desde|entre|vom|von|zwischen|tra|fra|da|"
@@ -207,7 +211,11 @@ class _Raw:
     year: int | None
     weekday: int | None = None
     numeric: tuple[int, int] | None = None
+    """The two numbers of a slashed or dashed date, whose order may be a guess (dotted dates
+    are always day-first and carry None)."""
     day_first_form: bool = True
+    guessed: bool = False
+    """True when the expression itself leaves doubt (a two-digit year)."""
 
 
 @lru_cache(maxsize=1024)
@@ -311,7 +319,14 @@ def _mention_at(low: str, text: str, position: int, length: int, language: str |
             else:
                 day, month = (a, b) if day_first else (b, a)
             return _Raw(position, numeric.end(), day, month, None, int(numeric["year"]),
-                        numeric=(a, b))
+                        numeric=None if numeric["sep"] == "." else (a, b))
+        short = _NUMERIC_SHORT_YEAR.match(low, position)
+        if short and not before.isalnum():
+            a, b = int(short["a"]), int(short["b"])
+            day, month = (a, b) if short["sep"] == "." or day_first or a > 12 else (b, a)
+            if 1 <= month <= 12:
+                return _Raw(position, short.end(), day, month, None, 2000 + int(short["yy"]),
+                            numeric=None if short["sep"] == "." else (a, b), guessed=True)
         named = _DAY_FIRST.match(low, position)
         if named and _month_ok(named, text, True, language):
             return _named(named, position, True)
@@ -483,7 +498,7 @@ def _make_unit(text: str, low: str, start_raw: _Raw | None, end_raw: _Raw,
     last = _calendar_date(end_raw, end_year, language)
     if last is None:
         return None
-    ambiguous |= end_flag
+    ambiguous |= end_flag or end_raw.guessed
     if end_raw.weekday is not None and last.weekday() != end_raw.weekday:
         ambiguous = True
     first = last
@@ -523,12 +538,12 @@ def _settle_order(raw: _Raw, year: int, published: date | None, order_guessed: b
         if len(fitting) == 1:
             chosen = fitting[0]
             return _Raw(raw.start, raw.end, chosen.day, chosen.month, None, raw.year,
-                        raw.weekday, raw.numeric), True
+                        raw.weekday, raw.numeric, guessed=raw.guessed), True
     if published is not None and readings:
         chosen = min(readings, key=lambda r: (abs((r - published).days), r != date(
             year, raw.month, raw.day) if _valid(year, raw.month, raw.day) else True))
         return _Raw(raw.start, raw.end, chosen.day, chosen.month, None, raw.year, raw.weekday,
-                    raw.numeric), True
+                    raw.numeric, guessed=raw.guessed), True
     return raw, True
 
 

@@ -88,6 +88,7 @@ DEADLINE_NOUNS = (
     r"last days?", r"final dates?", r"cut-?off(?: dates?)?", r"expiry date", r"end date",
     r"no later than", r"not later than", r"at the latest", r"latest by",
     r"(?:have|has) (?:time )?until", r"(?:is|are|now|be) due(?: on| by)?", r"\bdue(?: on| by)",
+    r"due(?=\s*[:\-–])",
     # Spanish
     r"fechas? l[ií]mites?", r"fecha de cierre", r"fecha tope", r"plazos?(?: de (?:presentaci[oó]n|"
     r"inscripci[oó]n|postulaci[oó]n|solicitud|entrega|recepci[oó]n)(?: de [a-záéíóúñ]+)?)?",

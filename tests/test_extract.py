@@ -42,6 +42,7 @@ CERTAIN = [
     ("Abstracts are due June 1.", date(2025, 6, 1)),
     ("Nominations are open until 30 June 2025.", date(2025, 6, 30)),
     ("15 April 2025 is the deadline for applications.", date(2025, 4, 15)),
+    ("Submissions due: April 15, 2025", date(2025, 4, 15)),
     ("Candidates can apply online from 1 March to 31 March 2025.", date(2025, 3, 31)),
     ("Send your CV and a cover letter before the 2nd of May.", date(2025, 5, 2)),
     ("The last day to register is Monday, 12 May 2025.", date(2025, 5, 12)),
@@ -115,6 +116,32 @@ KINDS = [
 def test_the_deadline_says_what_it_closes(text: str, kind: str) -> None:
     [(confidence, found)] = deadlines(text).values()
     assert (confidence, found) == ("certain", kind)
+
+
+LISTS = [
+    ("Deadline: 15 April 2025 (abstracts), 1 June 2025 (full papers).",
+     {date(2025, 4, 15), date(2025, 6, 1)}),
+    ("Fechas límite: 15 de abril de 2025 (resúmenes) y 1 de junio de 2025 (textos).",
+     {date(2025, 4, 15), date(2025, 6, 1)}),
+    ("Date limite : 15 avril 2025 (résumés), 1er juin 2025 (textes complets).",
+     {date(2025, 4, 15), date(2025, 6, 1)}),
+    ("Prazos: 15 de abril de 2025 (resumos) e 1 de junho de 2025 (artigos).",
+     {date(2025, 4, 15), date(2025, 6, 1)}),
+    ("Deadline 5 May 2025, conference 10 June 2025.", {date(2025, 5, 5)}),
+    ("Apply by 5 May 2025, results on 10 June 2025.", {date(2025, 5, 5)}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), LISTS)
+def test_a_list_after_a_deadline_word_shares_it_until_something_else_is_named(
+        text: str, expected: set[date]) -> None:
+    assert certain_dates(text) == expected
+
+
+def test_a_labelled_action_in_a_list_of_key_dates_is_likely() -> None:
+    text = ("Important dates: Abstract submission: 15 April 2025; Notification: 15 May 2025; "
+            "Conference: 1-3 July 2025.")
+    assert deadlines(text) == {date(2025, 4, 15): ("likely", "abstract")}
 
 
 def test_several_deadlines_in_one_text_are_all_found_and_told_apart() -> None:

@@ -58,7 +58,6 @@ NOT_DATES = [
     "Salary: 35,400 – 1,12,400 per month",
     "Ages 18–35 years; 10+2 qualification",
     "31 April 2025",
-    "See decree 9/04/22.",
 ]
 
 
@@ -89,6 +88,16 @@ RANGES = [
 @pytest.mark.parametrize(("text", "language", "expected"), RANGES)
 def test_ranges_in_every_language(text: str, language: str, expected: tuple[date, date]) -> None:
     assert dates_in(text, language=language) == [expected]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Deadline: 15/4/25", date(2025, 4, 15)),
+    ("Apply by 03.04.25.", date(2025, 4, 3)),
+    ("Fecha límite: 30/4/25", date(2025, 4, 30)),
+])
+def test_a_two_digit_year_is_read_but_only_as_likely(text: str, expected: date) -> None:
+    [found] = extract("", text, published=PUBLISHED).deadlines
+    assert (found.on, found.confidence) == (expected, "likely")
 
 
 def test_a_list_of_two_dates_is_not_a_range() -> None:
