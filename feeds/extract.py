@@ -118,6 +118,10 @@ _LABEL_BEFORE = re.compile(
     r"(?![^\W\d_])\s*[:–—\-]\s*$"
 )
 """An action named as a label ("Abstract submission: 15 April"), as in a list of key dates."""
+_CONTINUATION = re.compile(
+    r"\s*,?\s*(?:(?:and|y|et|e|und|ed)(?:\s+[^\W\d_]+){0,2})?\s*"
+)
+"""What may join a window's opening date to its closing word ("… and continue till")."""
 _LIST_SEPARATOR = re.compile(r"[,;/]|(?<![^\W\d_])(?:and|or|y|o|et|ou|e|und|oder)(?![^\W\d_])")
 _RIGHT_PAST = re.compile(
     r"[\s,:;(\-–—]*(?:(?:was|era|fue|foi|war)(?![^\W\d_])|(?:has|have) (?:now |already )?"
@@ -186,6 +190,8 @@ LONG_PAST = timedelta(days=30)
 history or not the applicants' deadline ("a degree obtained before 1 January 2020")."""
 
 _NOUN_WINDOW = 140
+_TIE_WINDOW = 70
+"""How far before "by", "until", "closes" the action it closes may be named."""
 _NEGATIVE_WINDOW = 42
 _ACTION_WINDOW = 160
 
@@ -388,11 +394,14 @@ def _judge(low: str, sentence: Sentence, members: list[DateUnit], index: int) ->
                 return _Verdict("past")
             tentative = _TENTATIVE.search(low, end, hi) is not None
             return _Verdict("deadline", "likely" if tentative else "certain", start, extended)
-        elif name == _ACTION and len(gap) <= _ACTION_WINDOW and (
-                weak_at is not None or closing_at is not None or unit.is_range):
+        elif name == _ACTION and (
+                (unit.is_range and len(gap) <= _ACTION_WINDOW)
+                or (weak_at is not None and weak_at - end <= _TIE_WINDOW)
+                or (closing_at is not None and closing_at - end <= _TIE_WINDOW)):
             if _is_past(low, start, unit.start, extended):
                 return _Verdict("past")
-            doubtful = unit.is_range and weak_at is None and closing_at is None and event_between
+            doubtful = period_tie or (unit.is_range and weak_at is None and closing_at is None
+                                      and event_between)
             return _Verdict("deadline", "likely" if doubtful else "certain", start, extended)
         elif name == _CALL and len(gap) <= _ACTION_WINDOW and (
                 closing_at is not None or weak_at is not None):
@@ -405,11 +414,14 @@ def _judge(low: str, sentence: Sentence, members: list[DateUnit], index: int) ->
     clause = _clause(right)
     tied = weak_at if weak_at is not None else closing_at
     if period_tie:
+        if tied is not None and _action_earlier(low, sentence, members, index, tied):
+            return _Verdict("deadline", "certain", tied, extended)
         return _Verdict("period")
     if tied is not None:
         if _is_past(low, tied, unit.start, extended):
             return _Verdict("past")
-        if (_RIGHT_ACTION_RE.search(clause) or _action_earlier(low, sentence, tied)
+        if (_RIGHT_ACTION_RE.search(clause) or _action_earlier(low, sentence, members, index,
+                                                               tied)
                 or (extended and _NOUN_RE.search(low, sentence.start, hi))):
             return _Verdict("deadline", "certain", tied, extended)
         return _Verdict("deadline", "likely", tied, extended)
@@ -454,12 +466,14 @@ def _continues_list(low: str, prior: DateUnit, unit: DateUnit) -> bool:
                    for _, _, name in _cues(low, prior.span_end, unit.span_start))
 
 
-def _action_earlier(low: str, sentence: Sentence, tied: int) -> bool:
-    """An action word earlier in the same clause, past an earlier date ("Registration opens on
-    1 April and closes on 30 April")."""
-    lo = max(sentence.start, tied - _ACTION_WINDOW)
-    stop = max(low.rfind(";", lo, tied), low.rfind(":", lo, tied))
-    return _ACTION_RE.search(low, max(lo, stop + 1), tied) is not None
+def _action_earlier(low: str, sentence: Sentence, members: list[DateUnit], index: int,
+                    tied: int) -> bool:
+    """An action word before the previous date when the closing word only continues it
+    ("Registration opens on 1 April and closes on 30 April")."""
+    if index == 0 or not _CONTINUATION.fullmatch(low, members[index - 1].span_end, tied):
+        return False
+    before = members[index - 1].span_start
+    return _ACTION_RE.search(low, max(sentence.start, before - _ACTION_WINDOW), before) is not None
 
 
 def _is_past(low: str, cue_start: int, unit_start: int, extended: bool) -> bool:

@@ -279,6 +279,7 @@ CLOSURE_CUES = (
 """Words of an office closing or a service pausing: its dates are never a deadline."""
 
 PERIOD_CUES = (
+    r"work(?:s|ing)?", r"lasts?", r"continues?", r"stays?", r"remains?", r"live",
     r"years old", r"aged?", r"born", r"tenable", r"engagement", r"contracts?", r"period of",
     r"available", r"disponible", r"disponível", r"disponibile", r"verfügbar", r"valid",
     r"refund", r"cancell?ations?", r"reembolso", r"remboursement", r"hotel", r"room blocks?",

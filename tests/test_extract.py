@@ -53,7 +53,8 @@ CERTAIN = [
     ("Proposals are due no later than 5:00 PM Eastern Time on Monday, April 14, 2025.",
      date(2025, 4, 14)),
     ("Registration opens on 1 April 2025 and closes on 30 April 2025.", date(2025, 4, 30)),
-    ("The early bird rate is valid until 15 April 2025.", date(2025, 4, 15)),
+    ("The application process will begin on 10 March 2025 and continue till 9 April 2025.",
+     date(2025, 4, 9)),
     # Spanish
     ("Fecha límite: 30 de abril de 2025.", date(2025, 4, 30)),
     ("Plazo de inscripción: hasta el 15 de mayo.", date(2025, 5, 15)),
@@ -199,6 +200,8 @@ NOT_DEADLINES = [
     ("Note: the deadline of 15 March 2025 has now passed.", None),
     ("Applications received before 15 March will receive priority consideration.", None),
     ("We received over 500 applications by 30 January 2025.", None),
+    ("The selection committee, which reviews applications, will work until 30 June 2025.",
+     None),
     # deadline words without a date
     ("Ability to work independently and meet deadlines.", None),
     ("Please apply before the deadline.", None),
@@ -312,6 +315,7 @@ def test_a_relative_deadline_needs_a_publication_date() -> None:
 LIKELY = [
     ("We will post the programme by 5 May 2025.", date(2025, 5, 5)),
     ("Deadline: TBC (expected around 15 May 2025).", date(2025, 5, 15)),
+    ("The early bird rate is valid until 15 April 2025.", date(2025, 4, 15)),
     ("Fecha límite provisional: 15 de mayo de 2025.", date(2025, 5, 15)),
     ("Consultation on the draft strategy (3-17 March)", date(2025, 3, 17)),
     ("On Monday 17 March we start the clean-up, so please send suggestions by then.",
