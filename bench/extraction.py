@@ -44,8 +44,16 @@ def load_items(path: Path) -> list[Item]:
     """The entries of one feed file, in feed order, as feeds.parse reads them."""
     parsed = parse_feed(path.read_bytes())
     return [
-        Item(path.stem, i, e.key, e.link, e.title, e.summary_html or e.summary_text,
-             e.published_at, e.language or parsed.language)
+        Item(
+            path.stem,
+            i,
+            e.key,
+            e.link,
+            e.title,
+            e.summary_html or e.summary_text,
+            e.published_at,
+            e.language or parsed.language,
+        )
         for i, e in enumerate(parsed.entries)
     ]
 
@@ -66,8 +74,10 @@ def pair_up(records: list[dict], items: list[Item]) -> list[Pair]:
         return [Pair(r, i) for r, i in zip(records, items, strict=True)]
     by_key = {_norm(i.link): i for i in items if i.link} | {_norm(i.key): i for i in items}
     by_title = {_norm(i.title): i for i in items}
-    return [Pair(r, by_key.get(_norm(r.get("guid_or_link"))) or by_title.get(_norm(r["title"])))
-            for r in records]
+    return [
+        Pair(r, by_key.get(_norm(r.get("guid_or_link"))) or by_title.get(_norm(r["title"])))
+        for r in records
+    ]
 
 
 def _norm(value: str | None) -> str:
@@ -84,8 +94,10 @@ def measure(labels_path: Path = CORPUS / "labels-dev.json") -> dict:
     everything = [item for feed_items in items.values() for item in feed_items]
 
     started = time.process_time()
-    results = {id(i): extract(i.title, i.text, published=i.published, language=i.language)
-               for i in everything}
+    results = {
+        id(i): extract(i.title, i.text, published=i.published, language=i.language)
+        for i in everything
+    }
     cold = time.process_time() - started
     spent: dict[str, float] = collections.defaultdict(float)
     started = time.process_time()
@@ -119,8 +131,9 @@ def measure(labels_path: Path = CORPUS / "labels-dev.json") -> dict:
                     for counter in counters:
                         counter["hit"] += 1
                 else:
-                    misses.append(f"MISS  {where} want {want} got {sorted(dates)}"
-                                  f" :: {record.get('evidence')}")
+                    misses.append(
+                        f"MISS  {where} want {want} got {sorted(dates)} :: {record.get('evidence')}"
+                    )
             if certain:
                 for counter in counters:
                     counter["certain"] += 1
@@ -132,10 +145,15 @@ def measure(labels_path: Path = CORPUS / "labels-dev.json") -> dict:
                     misses.append(f"WRONG {where} want {want} certain {wrong}")
 
     def figures(c: collections.Counter) -> dict:
-        return {"items": c["items"], "labelled": c["labelled"], "hit": c["hit"],
-                "recall": round(_ratio(c["hit"], c["labelled"]), 3),
-                "certain": c["certain"], "certain_ok": c["certain_ok"],
-                "precision_certain": round(_ratio(c["certain_ok"], c["certain"]), 3)}
+        return {
+            "items": c["items"],
+            "labelled": c["labelled"],
+            "hit": c["hit"],
+            "recall": round(_ratio(c["hit"], c["labelled"]), 3),
+            "certain": c["certain"],
+            "certain_ok": c["certain_ok"],
+            "precision_certain": round(_ratio(c["certain_ok"], c["certain"]), 3),
+        }
 
     count = len(everything)
     return {
@@ -145,8 +163,10 @@ def measure(labels_path: Path = CORPUS / "labels-dev.json") -> dict:
         "entries_per_second_warm": round(count / warm) if warm else None,
         "per_feed": {feed: figures(c) for feed, c in per_feed.items()},
         "per_language": {
-            lang: {**figures(c), "entries_per_second_warm":
-                   round(c["items"] / spent[lang]) if spent[lang] else None}
+            lang: {
+                **figures(c),
+                "entries_per_second_warm": round(c["items"] / spent[lang]) if spent[lang] else None,
+            }
             for lang, c in sorted(per_language.items())
         },
         "misses": misses,
@@ -173,25 +193,31 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"{'feed':40} {'items':>5} {'dl':>4} {'hit':>4} {'cert':>5} {'ok':>4}")
     for feed, c in summary["per_feed"].items():
-        print(f"{feed:40} {c['items']:5} {c['labelled']:4} {c['hit']:4} {c['certain']:5} "
-              f"{c['certain_ok']:4}")
+        print(
+            f"{feed:40} {c['items']:5} {c['labelled']:4} {c['hit']:4} {c['certain']:5} "
+            f"{c['certain_ok']:4}"
+        )
     print()
     for lang, c in summary["per_language"].items():
         recall = f"{c['recall']:.3f}" if c["labelled"] else "n/a"
         precision = f"{c['precision_certain']:.3f}" if c["certain"] else "n/a"
-        print(f"language {lang:8} items={c['items']:4} recall={recall} "
-              f"({c['hit']}/{c['labelled']}) precision_certain={precision} "
-              f"({c['certain_ok']}/{c['certain']}) entries/s warm="
-              f"{c['entries_per_second_warm']}")
+        print(
+            f"language {lang:8} items={c['items']:4} recall={recall} "
+            f"({c['hit']}/{c['labelled']}) precision_certain={precision} "
+            f"({c['certain_ok']}/{c['certain']}) entries/s warm="
+            f"{c['entries_per_second_warm']}"
+        )
     if args.misses and summary["misses"]:
         print()
         print("\n".join(summary["misses"]))
     print()
-    print(f"recall={summary['recall']:.3f} ({summary['hit']}/{summary['labelled']}) "
-          f"precision_certain={summary['precision_certain']:.3f} "
-          f"({summary['certain_ok']}/{summary['certain']}) entries={summary['entries']} "
-          f"entries/s first pass={summary['entries_per_second_first_pass']} "
-          f"warm={summary['entries_per_second_warm']}")
+    print(
+        f"recall={summary['recall']:.3f} ({summary['hit']}/{summary['labelled']}) "
+        f"precision_certain={summary['precision_certain']:.3f} "
+        f"({summary['certain_ok']}/{summary['certain']}) entries={summary['entries']} "
+        f"entries/s first pass={summary['entries_per_second_first_pass']} "
+        f"warm={summary['entries_per_second_warm']}"
+    )
     return 0
 
 

@@ -65,9 +65,12 @@ def feeds_extract(path_or_url: str, as_json: bool) -> None:
 
     config = current_app.config
     try:
-        feed = read_feed(path_or_url, timeout=float(config["FEEDS_TIMEOUT_SECONDS"]),
-                         max_bytes=int(config["FEEDS_MAX_BYTES"]),
-                         user_agent=f"Openings (+{config['FEEDS_CONTACT_URL']})")
+        feed = read_feed(
+            path_or_url,
+            timeout=float(config["FEEDS_TIMEOUT_SECONDS"]),
+            max_bytes=int(config["FEEDS_MAX_BYTES"]),
+            user_agent=f"Openings (+{config['FEEDS_CONTACT_URL']})",
+        )
         records = list(extract_records(feed))
     except (OSError, httpx.HTTPError, FeedError) as error:
         raise click.ClickException(f"cannot read {path_or_url}: {error}") from None

@@ -74,10 +74,18 @@ _CUE_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     (_PERIOD, _words(lexicon.PERIOD_CUES)),
 )
 _CLASS_RANK = {name: rank for rank, (name, _) in enumerate(_CUE_PATTERNS)}
-_NEGATIVE_CLASSES = frozenset({_EVENT_VERB, _EVENT_NOUN, _START, _TIGHT, _PUBLICATION,
-                               _CLOSURE, _PERIOD})
-_ROLE_OF = {_EVENT_VERB: "event", _EVENT_NOUN: "event", _START: "start", _TIGHT: "start",
-            _PUBLICATION: "publication", _CLOSURE: "closure", _PERIOD: "period"}
+_NEGATIVE_CLASSES = frozenset(
+    {_EVENT_VERB, _EVENT_NOUN, _START, _TIGHT, _PUBLICATION, _CLOSURE, _PERIOD}
+)
+_ROLE_OF = {
+    _EVENT_VERB: "event",
+    _EVENT_NOUN: "event",
+    _START: "start",
+    _TIGHT: "start",
+    _PUBLICATION: "publication",
+    _CLOSURE: "closure",
+    _PERIOD: "period",
+}
 
 _PAST = _words(lexicon.PAST)
 _ACTION_RE = _words(lexicon.ACTIONS)
@@ -118,9 +126,7 @@ _LABEL_BEFORE = re.compile(
     r"(?![^\W\d_])\s*[:–—\-]\s*$"
 )
 """An action named as a label ("Abstract submission: 15 April"), as in a list of key dates."""
-_CONTINUATION = re.compile(
-    r"\s*,?\s*(?:(?:and|y|et|e|und|ed)(?:\s+[^\W\d_]+){0,2})?\s*"
-)
+_CONTINUATION = re.compile(r"\s*,?\s*(?:(?:and|y|et|e|und|ed)(?:\s+[^\W\d_]+){0,2})?\s*")
 """What may join a window's opening date to its closing word ("… and continue till")."""
 _LIST_SEPARATOR = re.compile(r"[,;/]|(?<![^\W\d_])(?:and|or|y|o|et|ou|e|und|oder)(?![^\W\d_])")
 _RIGHT_PAST = re.compile(
@@ -172,17 +178,32 @@ _RELATIVE = re.compile(
     r"publica[çc][ãa]o"
 )
 _RELATIVE_ANCHORS = ("publica", "posting", "announcement", "notice", "advertis", "call", "post")
-_RELATIVE_LEADS = ("within", "later than", "in the", "dentro", "plazo", "dans", "délai", "sous",
-                   "prazo", "em até")
+_RELATIVE_LEADS = (
+    "within",
+    "later than",
+    "in the",
+    "dentro",
+    "plazo",
+    "dans",
+    "délai",
+    "sous",
+    "prazo",
+    "em até",
+)
 _BUSINESS_DAYS = re.compile(r"working|business|h[aá]biles|ouvr|[uú]teis")
 
 _DEADLINE_KIND_RE = _named_words(lexicon.DEADLINE_KIND_WORDS)
 _OPPORTUNITY_KIND_RE = _named_words(lexicon.OPPORTUNITY_KIND_WORDS)
 _OPPORTUNITY_ORDER = tuple(lexicon.OPPORTUNITY_KIND_WORDS)
 _OPPORTUNITY_TO_DEADLINE = {
-    "event": "registration", "call": "abstract", "travel_grant": "travel_support",
-    "fellowship": "application", "grant": "application", "award": "application",
-    "job": "application", "other": "other",
+    "event": "registration",
+    "call": "abstract",
+    "travel_grant": "travel_support",
+    "fellowship": "application",
+    "grant": "application",
+    "award": "application",
+    "job": "application",
+    "other": "other",
 }
 
 LONG_PAST = timedelta(days=30)
@@ -214,8 +235,14 @@ class _Found:
     position: int
 
 
-def extract(title: str, text: str, *, published: datetime | None = None,
-            language: str | None = None, link: str | None = None) -> Extraction:
+def extract(
+    title: str,
+    text: str,
+    *,
+    published: datetime | None = None,
+    language: str | None = None,
+    link: str | None = None,
+) -> Extraction:
     """Deadlines, event dates, kind, countries, online, funding and language of one listing.
 
     `text` may be HTML or plain text; `published` (UTC) anchors years left unstated and
@@ -233,10 +260,13 @@ def extract(title: str, text: str, *, published: datetime | None = None,
 
     sentences = split_sentences(masked[:title_end], is_title=True) if clean_title else []
     if body:
-        sentences += split_sentences(masked[title_end + 1:] if clean_title else masked,
-                                     offset=title_end + 1 if clean_title else 0)
-    units = find_dates(masked, low, published=published_on, language=lang,
-                       declared_language=language)
+        sentences += split_sentences(
+            masked[title_end + 1 :] if clean_title else masked,
+            offset=title_end + 1 if clean_title else 0,
+        )
+    units = find_dates(
+        masked, low, published=published_on, language=lang, declared_language=language
+    )
     opportunity_kind = _opportunity_kind(low[:title_end], low[title_end:])
     default_kind = _OPPORTUNITY_TO_DEADLINE[opportunity_kind]
 
@@ -247,14 +277,18 @@ def extract(title: str, text: str, *, published: datetime | None = None,
         previous: _Verdict | None = None
         for index, unit in enumerate(members):
             verdict = _judge(low, sentence, members, index)
-            if verdict.role == "none" and previous is not None and _continues_list(
-                    low, members[index - 1], unit):
+            if (
+                verdict.role == "none"
+                and previous is not None
+                and _continues_list(low, members[index - 1], unit)
+            ):
                 verdict = replace(previous, cue_start=unit.span_start, extended=False)
             verdicts[id(unit)] = verdict
             previous = verdict if verdict.role == "deadline" else None
             if verdict.role == "deadline":
-                found.append(_deadline(full, low, sentence, unit, verdict, default_kind,
-                                       published_on))
+                found.append(
+                    _deadline(full, low, sentence, unit, verdict, default_kind, published_on)
+                )
         if members:
             found.extend(_by_then(full, low, sentence, members, verdicts, default_kind))
     found.extend(_relative(full, low, sentences, published_on, default_kind))
@@ -281,8 +315,9 @@ def _lower_same_length(text: str) -> str:
     return "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
 
 
-def _group(units: list[DateUnit], sentences: list[Sentence]) -> list[tuple[Sentence,
-                                                                         list[DateUnit]]]:
+def _group(
+    units: list[DateUnit], sentences: list[Sentence]
+) -> list[tuple[Sentence, list[DateUnit]]]:
     grouped: list[tuple[Sentence, list[DateUnit]]] = []
     cursor = 0
     for sentence in sentences:
@@ -314,8 +349,9 @@ def _is_adjacent(gap: str) -> bool:
     return _FILLER.fullmatch(gap) is not None
 
 
-def _window_start(low: str, sentence: Sentence, members: list[DateUnit],
-                  index: int) -> tuple[int, tuple[int, int] | None]:
+def _window_start(
+    low: str, sentence: Sentence, members: list[DateUnit], index: int
+) -> tuple[int, tuple[int, int] | None]:
     """Where the words about members[index] begin, and a span inside them to ignore.
 
     Normally the window starts after the previous date; when that date only qualifies the
@@ -395,16 +431,21 @@ def _judge(low: str, sentence: Sentence, members: list[DateUnit], index: int) ->
             tentative = _TENTATIVE.search(low, end, hi) is not None
             return _Verdict("deadline", "likely" if tentative else "certain", start, extended)
         elif name == _ACTION and (
-                (unit.is_range and len(gap) <= _ACTION_WINDOW)
-                or (weak_at is not None and weak_at - end <= _TIE_WINDOW)
-                or (closing_at is not None and closing_at - end <= _TIE_WINDOW)):
+            (unit.is_range and len(gap) <= _ACTION_WINDOW)
+            or (weak_at is not None and weak_at - end <= _TIE_WINDOW)
+            or (closing_at is not None and closing_at - end <= _TIE_WINDOW)
+        ):
             if _is_past(low, start, unit.start, extended):
                 return _Verdict("past")
-            doubtful = period_tie or (unit.is_range and weak_at is None and closing_at is None
-                                      and event_between)
+            doubtful = period_tie or (
+                unit.is_range and weak_at is None and closing_at is None and event_between
+            )
             return _Verdict("deadline", "likely" if doubtful else "certain", start, extended)
-        elif name == _CALL and len(gap) <= _ACTION_WINDOW and (
-                closing_at is not None or weak_at is not None):
+        elif (
+            name == _CALL
+            and len(gap) <= _ACTION_WINDOW
+            and (closing_at is not None or weak_at is not None)
+        ):
             return _Verdict("deadline", "certain", start, extended)
         elif name in (_CALL, _OPEN) and participation_at is None and len(gap) <= _ACTION_WINDOW:
             participation_at = start
@@ -420,9 +461,11 @@ def _judge(low: str, sentence: Sentence, members: list[DateUnit], index: int) ->
     if tied is not None:
         if _is_past(low, tied, unit.start, extended):
             return _Verdict("past")
-        if (_RIGHT_ACTION_RE.search(clause) or _action_earlier(low, sentence, members, index,
-                                                               tied)
-                or (extended and _NOUN_RE.search(low, sentence.start, hi))):
+        if (
+            _RIGHT_ACTION_RE.search(clause)
+            or _action_earlier(low, sentence, members, index, tied)
+            or (extended and _NOUN_RE.search(low, sentence.start, hi))
+        ):
             return _Verdict("deadline", "certain", tied, extended)
         return _Verdict("deadline", "likely", tied, extended)
     if unit.is_range and _RIGHT_ACTION_RE.search(clause):
@@ -434,13 +477,16 @@ def _judge(low: str, sentence: Sentence, members: list[DateUnit], index: int) ->
         return _Verdict("deadline", "likely", participation_at, extended)
     if extended:
         noun = _NOUN_RE.search(low, sentence.start, hi)
-        return _Verdict("deadline", "certain" if noun else "likely",
-                        noun.start() if noun else unit.span_start, extended)
+        return _Verdict(
+            "deadline",
+            "certain" if noun else "likely",
+            noun.start() if noun else unit.span_start,
+            extended,
+        )
     return _Verdict("none")
 
 
-def _negative_applies(low: str, name: str, start: int, gap: str, adjacent: bool,
-                      lo: int) -> bool:
+def _negative_applies(low: str, name: str, start: int, gap: str, adjacent: bool, lo: int) -> bool:
     """Whether a negative cue really speaks about the date: near it, and about the thing
     itself (an "application process scheduled from … to …" is still an application window, a
     "consultation period runs until …" a consultation's close)."""
@@ -459,15 +505,18 @@ def _negative_applies(low: str, name: str, start: int, gap: str, adjacent: bool,
 def _continues_list(low: str, prior: DateUnit, unit: DateUnit) -> bool:
     """Whether a date follows a deadline date as the next item of one list ("Deadline: 15 April
     (abstracts), 1 June (full papers)"): a short gap of separators and kind words only."""
-    gap = low[prior.span_end:unit.span_start]
+    gap = low[prior.span_end : unit.span_start]
     if len(gap) > 40 or not _LIST_SEPARATOR.search(gap):
         return False
-    return not any(name in _NEGATIVE_CLASSES or name in (_WEAK, _CLOSING, _SUPERSEDED)
-                   for _, _, name in _cues(low, prior.span_end, unit.span_start))
+    return not any(
+        name in _NEGATIVE_CLASSES or name in (_WEAK, _CLOSING, _SUPERSEDED)
+        for _, _, name in _cues(low, prior.span_end, unit.span_start)
+    )
 
 
-def _action_earlier(low: str, sentence: Sentence, members: list[DateUnit], index: int,
-                    tied: int) -> bool:
+def _action_earlier(
+    low: str, sentence: Sentence, members: list[DateUnit], index: int, tied: int
+) -> bool:
     """An action word before the previous date when the closing word only continues it
     ("Registration opens on 1 April and closes on 30 April")."""
     if index == 0 or not _CONTINUATION.fullmatch(low, members[index - 1].span_end, tied):
@@ -487,16 +536,23 @@ def _is_past(low: str, cue_start: int, unit_start: int, extended: bool) -> bool:
 def _right_context(low: str, sentence: Sentence, members: list[DateUnit], index: int) -> str:
     unit = members[index]
     stop = members[index + 1].span_start if index + 1 < len(members) else sentence.end
-    return low[unit.span_end:max(unit.span_end, min(stop, sentence.end, unit.span_end + 90))]
+    return low[unit.span_end : max(unit.span_end, min(stop, sentence.end, unit.span_end + 90))]
 
 
 def _clause(right: str) -> str:
     match = _CLAUSE_END.search(right)
-    return right[:match.start()] if match else right
+    return right[: match.start()] if match else right
 
 
-def _deadline(full: str, low: str, sentence: Sentence, unit: DateUnit, verdict: _Verdict,
-              default_kind: str, published: date | None) -> _Found:
+def _deadline(
+    full: str,
+    low: str,
+    sentence: Sentence,
+    unit: DateUnit,
+    verdict: _Verdict,
+    default_kind: str,
+    published: date | None,
+) -> _Found:
     confidence = verdict.confidence
     if unit.is_ambiguous or unit.year_from_text:
         confidence = "likely"
@@ -508,21 +564,28 @@ def _deadline(full: str, low: str, sentence: Sentence, unit: DateUnit, verdict: 
     kind = _deadline_kind(low, sentence, cue, unit, default_kind)
     evidence = _evidence(full, sentence, min(cue, unit.span_start), unit.span_end)
     return _Found(
-        FoundDeadline(kind=kind, on=unit.last, at=unit.at, tz=unit.tz, evidence=evidence,
-                      confidence=confidence),
-        verdict.extended, unit.start,
+        FoundDeadline(
+            kind=kind,
+            on=unit.last,
+            at=unit.at,
+            tz=unit.tz,
+            evidence=evidence,
+            confidence=confidence,
+        ),
+        verdict.extended,
+        unit.start,
     )
 
 
-def _deadline_kind(low: str, sentence: Sentence, cue: int, unit: DateUnit,
-                   default_kind: str) -> str:
+def _deadline_kind(
+    low: str, sentence: Sentence, cue: int, unit: DateUnit, default_kind: str
+) -> str:
     """What the deadline closes: the kind word nearest before the date, else after it, else
     what the listing is (a fellowship's "deadline" is an application deadline)."""
     lo = max(sentence.start, cue - 60)
     kinds = [m.lastgroup for m in _DEADLINE_KIND_RE.finditer(low, lo, unit.start)]
     if not kinds:
-        after = _DEADLINE_KIND_RE.search(low, unit.span_end,
-                                         min(sentence.end, unit.span_end + 80))
+        after = _DEADLINE_KIND_RE.search(low, unit.span_end, min(sentence.end, unit.span_end + 80))
         kinds = [after.lastgroup] if after else []
     if not kinds:
         return default_kind
@@ -551,8 +614,14 @@ def _evidence(full: str, sentence: Sentence, start: int, end: int) -> str:
     return " ".join(full[lo:hi].split()).rstrip(" ,;:(")
 
 
-def _by_then(full: str, low: str, sentence: Sentence, members: list[DateUnit],
-             verdicts: dict[int, _Verdict], default_kind: str) -> list[_Found]:
+def _by_then(
+    full: str,
+    low: str,
+    sentence: Sentence,
+    members: list[DateUnit],
+    verdicts: dict[int, _Verdict],
+    default_kind: str,
+) -> list[_Found]:
     """A "… on Monday 18 Feb, so send suggestions by then" deadline: the date named before."""
     match = _BY_THEN.search(low, sentence.start, sentence.end)
     if not match:
@@ -563,16 +632,32 @@ def _by_then(full: str, low: str, sentence: Sentence, members: list[DateUnit],
     unit = earlier[-1]
     kind = _deadline_kind(low, sentence, match.start(), unit, default_kind)
     evidence = _evidence(full, sentence, unit.span_start, match.end())
-    return [_Found(FoundDeadline(kind=kind, on=unit.last, at=unit.at, tz=unit.tz,
-                                 evidence=evidence, confidence="likely"), False, unit.start)]
+    return [
+        _Found(
+            FoundDeadline(
+                kind=kind,
+                on=unit.last,
+                at=unit.at,
+                tz=unit.tz,
+                evidence=evidence,
+                confidence="likely",
+            ),
+            False,
+            unit.start,
+        )
+    ]
 
 
-def _relative(full: str, low: str, sentences: list[Sentence], published: date | None,
-              default_kind: str) -> list[_Found]:
+def _relative(
+    full: str, low: str, sentences: list[Sentence], published: date | None, default_kind: str
+) -> list[_Found]:
     """Deadlines counted from publication ("within two weeks of publication"): always likely,
     since the feed's date is not always the notice's."""
-    if (published is None or not any(word in low for word in _RELATIVE_ANCHORS)
-            or not any(word in low for word in _RELATIVE_LEADS)):
+    if (
+        published is None
+        or not any(word in low for word in _RELATIVE_ANCHORS)
+        or not any(word in low for word in _RELATIVE_LEADS)
+    ):
         return []
     found = []
     for match in _RELATIVE.finditer(low):
@@ -585,12 +670,23 @@ def _relative(full: str, low: str, sentences: list[Sentence], published: date | 
         sentence = next((s for s in sentences if s.start <= match.start() < s.end), None)
         if sentence is None:
             continue
-        point = DateUnit(start=match.start(), end=match.end(), first=on, last=on,
-                         span_start=match.start(), span_end=match.end())
+        point = DateUnit(
+            start=match.start(),
+            end=match.end(),
+            first=on,
+            last=on,
+            span_start=match.start(),
+            span_end=match.end(),
+        )
         kind = _deadline_kind(low, sentence, match.start(), point, default_kind)
         evidence = _evidence(full, sentence, match.start(), match.end())
-        found.append(_Found(FoundDeadline(kind=kind, on=on, evidence=evidence,
-                                          confidence="likely"), False, match.start()))
+        found.append(
+            _Found(
+                FoundDeadline(kind=kind, on=on, evidence=evidence, confidence="likely"),
+                False,
+                match.start(),
+            )
+        )
     return found
 
 
@@ -616,8 +712,10 @@ def _settle(found: list[_Found]) -> tuple[FoundDeadline, ...]:
     extended = [f for f in found if f.extended and f.deadline.confidence == "certain"]
     best: dict[date, _Found] = {}
     for item in found:
-        if not item.extended and any(e.deadline.kind == item.deadline.kind
-                                     and item.deadline.on < e.deadline.on for e in extended):
+        if not item.extended and any(
+            e.deadline.kind == item.deadline.kind and item.deadline.on < e.deadline.on
+            for e in extended
+        ):
             item = replace(item, deadline=replace(item.deadline, confidence="likely"))
         current = best.get(item.deadline.on)
         if current is None or _rank(item) > _rank(current):
@@ -632,9 +730,11 @@ def _rank(item: _Found) -> tuple[bool, bool, bool, int]:
     return (d.confidence == "certain", item.extended, d.at is not None, -item.position)
 
 
-def _event_dates(by_sentence: list[tuple[Sentence, list[DateUnit]]],
-                 verdicts: dict[int, _Verdict],
-                 opportunity_kind: str) -> tuple[date | None, date | None]:
+def _event_dates(
+    by_sentence: list[tuple[Sentence, list[DateUnit]]],
+    verdicts: dict[int, _Verdict],
+    opportunity_kind: str,
+) -> tuple[date | None, date | None]:
     """The event's own dates: a date in the title, else the first one the text calls an event."""
     candidates: list[tuple[int, int, DateUnit]] = []
     for sentence, members in by_sentence:
@@ -672,40 +772,132 @@ _FUNDING_RE = _named_words(lexicon.FUNDING_WORDS)
 _SELF_OFFERING = frozenset({"stipend"})
 """Funding words that are an offer by themselves ("a monthly stipend"); the others ("travel",
 "accommodation") count only with a verb of paying in the same sentence."""
-_OFFER = _words((
-    r"cover(?:s|ed|ing)?", r"paid", r"pays?", r"provided", r"provides?", r"fund(?:s|ed)?",
-    r"reimburs(?:e|ed|ement)", r"includ(?:es?|ed|ing)", r"offer(?:s|ed)?", r"receive",
-    r"support(?:s|ed)?", r"grants?", r"bursar(?:y|ies)", r"waiv(?:er|ed)", r"free",
-    r"sponsor(?:s|ed)?", r"take care of",
-    r"cubr(?:e|en|irá)", r"cubiert[oa]s?", r"cobr(?:e|em|irá|ir)", r"pagad[oa]s?", r"incluid[oa]s?", r"incluye",
-    r"ofrece", r"financiad[oa]s?", r"pris en charge", r"prend en charge", r"couverts?",
-    r"rembours[ée]s?", r"inclus", r"offert[es]?", r"custead[oa]s?", r"pag[oa]s",
-    r"inclu[ií]d[oa]s?", r"inclui(?:rá)?", r"oferece", r"cobert[oa]s?", r"übernommen", r"erstattet",
-    r"inklusive", r"coperte?", r"copert[oi]", r"rimborsat[ei]", r"incluse", r"garantit",
-))
-_NOT_OFFERED = _words((
-    r"not (?:be )?(?:covered|paid|provided|funded|included|reimbursed|intended to cover)",
-    r"at (?:their|your|his|her) own (?:cost|expense)", r"self-funded", r"no funding",
-    r"not able to (?:cover|fund|pay)", r"cannot (?:cover|fund|pay)", r"unable to (?:cover|fund)",
-    r"no (?:se )?(?:cubre|cubren|incluye)", r"ne (?:sont|seront|est) pas (?:pris|couverts?|"
-    r"inclus|rembours)", r"n[ãa]o (?:ser[ãa]o|s[ãa]o|est[ãa]o) (?:cobert|custead|inclu)",
-    r"nicht übernommen", r"nicht erstattet", r"non (?:sono|saranno) (?:coperte|rimborsat)",
-    r"options", r"information on", r"insurance", r"book (?:your|their)", r"deposit",
-    r"(?:their|your|his|her) own", r"must (?:cover|pay|bear)", r"self-financed",
-    r"(?:a|por) cargo de(?:l| los| las)? (?:participantes|postulantes|asistentes)",
-    r"por (?:su|sua) cuenta", r"à la charge des (?:participants|candidats)",
-    r"à leurs frais", r"por conta (?:própria|dos participantes)", r"às suas custas",
-    r"auf eigene kosten", r"a carico dei partecipanti",
-))
-_CURRENCY_SYMBOLS = {"€": "EUR", "£": "GBP", "₹": "INR", "¥": "JPY", "R$": "BRL", "US$": "USD",
-                     "$": "USD", "CHF": "CHF"}
+_OFFER = _words(
+    (
+        r"cover(?:s|ed|ing)?",
+        r"paid",
+        r"pays?",
+        r"provided",
+        r"provides?",
+        r"fund(?:s|ed)?",
+        r"reimburs(?:e|ed|ement)",
+        r"includ(?:es?|ed|ing)",
+        r"offer(?:s|ed)?",
+        r"receive",
+        r"support(?:s|ed)?",
+        r"grants?",
+        r"bursar(?:y|ies)",
+        r"waiv(?:er|ed)",
+        r"free",
+        r"sponsor(?:s|ed)?",
+        r"take care of",
+        r"cubr(?:e|en|irá)",
+        r"cubiert[oa]s?",
+        r"cobr(?:e|em|irá|ir)",
+        r"pagad[oa]s?",
+        r"incluid[oa]s?",
+        r"incluye",
+        r"ofrece",
+        r"financiad[oa]s?",
+        r"pris en charge",
+        r"prend en charge",
+        r"couverts?",
+        r"rembours[ée]s?",
+        r"inclus",
+        r"offert[es]?",
+        r"custead[oa]s?",
+        r"pag[oa]s",
+        r"inclu[ií]d[oa]s?",
+        r"inclui(?:rá)?",
+        r"oferece",
+        r"cobert[oa]s?",
+        r"übernommen",
+        r"erstattet",
+        r"inklusive",
+        r"coperte?",
+        r"copert[oi]",
+        r"rimborsat[ei]",
+        r"incluse",
+        r"garantit",
+    )
+)
+_NOT_OFFERED = _words(
+    (
+        r"not (?:be )?(?:covered|paid|provided|funded|included|reimbursed|intended to cover)",
+        r"at (?:their|your|his|her) own (?:cost|expense)",
+        r"self-funded",
+        r"no funding",
+        r"not able to (?:cover|fund|pay)",
+        r"cannot (?:cover|fund|pay)",
+        r"unable to (?:cover|fund)",
+        r"no (?:se )?(?:cubre|cubren|incluye)",
+        r"ne (?:sont|seront|est) pas (?:pris|couverts?|"
+        r"inclus|rembours)",
+        r"n[ãa]o (?:ser[ãa]o|s[ãa]o|est[ãa]o) (?:cobert|custead|inclu)",
+        r"nicht übernommen",
+        r"nicht erstattet",
+        r"non (?:sono|saranno) (?:coperte|rimborsat)",
+        r"options",
+        r"information on",
+        r"insurance",
+        r"book (?:your|their)",
+        r"deposit",
+        r"(?:their|your|his|her) own",
+        r"must (?:cover|pay|bear)",
+        r"self-financed",
+        r"(?:a|por) cargo de(?:l| los| las)? (?:participantes|postulantes|asistentes)",
+        r"por (?:su|sua) cuenta",
+        r"à la charge des (?:participants|candidats)",
+        r"à leurs frais",
+        r"por conta (?:própria|dos participantes)",
+        r"às suas custas",
+        r"auf eigene kosten",
+        r"a carico dei partecipanti",
+    )
+)
+_CURRENCY_SYMBOLS = {
+    "€": "EUR",
+    "£": "GBP",
+    "₹": "INR",
+    "¥": "JPY",
+    "R$": "BRL",
+    "US$": "USD",
+    "$": "USD",
+    "CHF": "CHF",
+}
 _CURRENCY_WORDS = {
-    "eur": "EUR", "euro": "EUR", "euros": "EUR", "usd": "USD", "dollars": "USD",
-    "us dollars": "USD", "dólares": "USD", "dollari": "USD", "gbp": "GBP", "pounds": "GBP",
-    "chf": "CHF", "inr": "INR", "rupees": "INR", "brl": "BRL", "reais": "BRL", "mxn": "MXN",
-    "cop": "COP", "ars": "ARS", "clp": "CLP", "pen": "PEN", "cad": "CAD", "aud": "AUD",
-    "kes": "KES", "ngn": "NGN", "zar": "ZAR", "xof": "XOF", "fcfa": "XOF", "cfa": "XOF",
-    "jpy": "JPY", "sek": "SEK", "nok": "NOK", "dkk": "DKK",
+    "eur": "EUR",
+    "euro": "EUR",
+    "euros": "EUR",
+    "usd": "USD",
+    "dollars": "USD",
+    "us dollars": "USD",
+    "dólares": "USD",
+    "dollari": "USD",
+    "gbp": "GBP",
+    "pounds": "GBP",
+    "chf": "CHF",
+    "inr": "INR",
+    "rupees": "INR",
+    "brl": "BRL",
+    "reais": "BRL",
+    "mxn": "MXN",
+    "cop": "COP",
+    "ars": "ARS",
+    "clp": "CLP",
+    "pen": "PEN",
+    "cad": "CAD",
+    "aud": "AUD",
+    "kes": "KES",
+    "ngn": "NGN",
+    "zar": "ZAR",
+    "xof": "XOF",
+    "fcfa": "XOF",
+    "cfa": "XOF",
+    "jpy": "JPY",
+    "sek": "SEK",
+    "nok": "NOK",
+    "dkk": "DKK",
 }
 _AMOUNT = re.compile(
     r"(?P<sym>US\$|R\$|€|£|₹|¥|\$|(?<![A-Za-z])(?:EUR|USD|GBP|CHF|INR|BRL|MXN|CAD|AUD)(?![A-Za-z]))"
@@ -718,13 +910,37 @@ _CURRENCY_HINT = re.compile(
     r"[€£₹¥$]|EUR|USD|GBP|CHF|INR|BRL|MXN|COP|ARS|CLP|PEN|CAD|AUD|KES|NGN|ZAR|XOF|CFA|"
     r"(?i:euro|dollar|dólar|pound|rupee|reais)"
 )
-_AMOUNT_CONTEXT = _words((
-    r"stipends?", r"allowances?", r"per diems?", r"grants?", r"bursar(?:y|ies)",
-    r"scholarships?", r"fellowships?", r"travel", r"accommodation", r"reimburs\w*",
-    r"up to", r"hasta", r"jusqu'à", r"até", r"bis zu", r"fino a", r"becas?", r"bourses?",
-    r"bolsas?", r"ayudas?", r"aides?", r"aux[ií]lio", r"zuschuss", r"contributo",
-    r"honorari(?:um|a)", r"support of", r"funding of",
-))
+_AMOUNT_CONTEXT = _words(
+    (
+        r"stipends?",
+        r"allowances?",
+        r"per diems?",
+        r"grants?",
+        r"bursar(?:y|ies)",
+        r"scholarships?",
+        r"fellowships?",
+        r"travel",
+        r"accommodation",
+        r"reimburs\w*",
+        r"up to",
+        r"hasta",
+        r"jusqu'à",
+        r"até",
+        r"bis zu",
+        r"fino a",
+        r"becas?",
+        r"bourses?",
+        r"bolsas?",
+        r"ayudas?",
+        r"aides?",
+        r"aux[ií]lio",
+        r"zuschuss",
+        r"contributo",
+        r"honorari(?:um|a)",
+        r"support of",
+        r"funding of",
+    )
+)
 
 
 def _funding(text: str, low: str) -> Funding:
@@ -746,25 +962,44 @@ def _funding(text: str, low: str) -> Funding:
         if not match:
             continue
         lo, hi = _sentence_bounds(low, match.start())
-        if (_AMOUNT_CONTEXT.search(low, lo, hi) or _FUNDING_RE.search(low, lo, hi)) and not \
-                _NOT_OFFERED.search(low, lo, hi):
+        if (
+            _AMOUNT_CONTEXT.search(low, lo, hi) or _FUNDING_RE.search(low, lo, hi)
+        ) and not _NOT_OFFERED.search(low, lo, hi):
             amount, currency = _read_amount(match)
             if amount is not None:
                 break
-    return Funding(amount=amount, currency=currency if amount is not None else None,
-                   **dict.fromkeys(offered, True))
+    return Funding(
+        amount=amount,
+        currency=currency if amount is not None else None,
+        **dict.fromkeys(offered, True),
+    )
 
 
 def _sentence_bounds(low: str, position: int, reach: int = 240) -> tuple[int, int]:
     """The sentence around a position, by the nearest stops either side, at most `reach`
     characters each way (cheap, approximate)."""
     floor = max(0, position - reach)
-    lo = max(low.rfind(". ", floor, position), low.rfind("\n", floor, position),
-             low.rfind("! ", floor, position), low.rfind("? ", floor, position), floor - 1) + 1
+    lo = (
+        max(
+            low.rfind(". ", floor, position),
+            low.rfind("\n", floor, position),
+            low.rfind("! ", floor, position),
+            low.rfind("? ", floor, position),
+            floor - 1,
+        )
+        + 1
+    )
     ceiling = min(len(low), position + reach)
-    ends = [i for i in (low.find(". ", position, ceiling), low.find("\n", position, ceiling),
-                        low.find("! ", position, ceiling), low.find("? ", position, ceiling))
-            if i != -1]
+    ends = [
+        i
+        for i in (
+            low.find(". ", position, ceiling),
+            low.find("\n", position, ceiling),
+            low.find("! ", position, ceiling),
+            low.find("? ", position, ceiling),
+        )
+        if i != -1
+    ]
     return lo, min(ends) if ends else ceiling
 
 
@@ -793,8 +1028,13 @@ def _read_amount(match: re.Match) -> tuple[Decimal | None, str | None]:
     return Decimal(int(value)) if value == value.to_integral() else value, currency
 
 
-def extraction_record(entry_id: str | None, link: str | None, title: str,
-                      published: datetime | None, extraction: Extraction) -> dict:
+def extraction_record(
+    entry_id: str | None,
+    link: str | None,
+    title: str,
+    published: datetime | None,
+    extraction: Extraction,
+) -> dict:
     """The JSON object `feeds extract --json` prints for one entry (absent values are null)."""
     funding = extraction.funding
     offered = list(funding.offered)
@@ -813,7 +1053,9 @@ def extraction_record(entry_id: str | None, link: str | None, title: str,
             "offered": offered,
             "amount": _amount_text(funding.amount),
             "currency": funding.currency,
-        } if offered or funding.amount is not None else None,
+        }
+        if offered or funding.amount is not None
+        else None,
         "deadlines": [
             {
                 "kind": d.kind,

@@ -60,10 +60,14 @@ _NUMERIC_SHORT_YEAR = re.compile(
 """15/4/25: read (20yy, day-first by the same rule), always flagged as a guess."""
 _ISO = re.compile(r"(?P<year>(?:19|20)\d{2})-(?P<b>0[1-9]|1[0-2])-(?P<a>0[1-9]|[12]\d|3[01])(?!\d)")
 
-_RANGE_PREFIX = (r"(?:from|between|du|del|dal|dalle|de|desde|entre|vom|von|zwischen|tra|fra|da|"
-                 r"days|d[ií]as|jours|giorni|tage)")
-_CONNECTOR = (r"-|–|—|to|au|al|a|bis|até|ao|e|y|et|and|&|\+|und|till|until|through to|through|"
-              r"thru|hasta el|hasta|jusqu'au|jusqu’au|fino al")
+_RANGE_PREFIX = (
+    r"(?:from|between|du|del|dal|dalle|de|desde|entre|vom|von|zwischen|tra|fra|da|"
+    r"days|d[ií]as|jours|giorni|tage)"
+)
+_CONNECTOR = (
+    r"-|–|—|to|au|al|a|bis|até|ao|e|y|et|and|&|\+|und|till|until|through to|through|"
+    r"thru|hasta el|hasta|jusqu'au|jusqu’au|fino al"
+)
 _BARE_DAY_BEFORE = re.compile(
     rf"(?:{_NOT_LETTER_BEFORE}(?P<prefix>{_RANGE_PREFIX})\s+)?(?:(?:{_WEEKDAY_ALT})\.?,?\s+)?"
     rf"(?<![\d.,/])(?P<day>3[01]|[12]\d|0?[1-9]){_ORDINAL}\.?\s*(?P<conn>{_CONNECTOR})\s*"
@@ -106,39 +110,91 @@ def _time_pattern(named: bool) -> str:
 
 
 _ZONE_NAMES: dict[str, str] = {
-    "uk": "Europe/London", "london": "Europe/London", "british": "Europe/London",
-    "brussels": "Europe/Brussels", "bruxelles": "Europe/Brussels", "paris": "Europe/Paris",
-    "madrid": "Europe/Madrid", "peninsular": "Europe/Madrid", "lisboa": "Europe/Lisbon",
-    "lisbon": "Europe/Lisbon", "berlin": "Europe/Berlin", "rome": "Europe/Rome",
-    "roma": "Europe/Rome", "italian": "Europe/Rome", "italiana": "Europe/Rome",
-    "geneva": "Europe/Zurich", "genève": "Europe/Zurich", "brasília": "America/Sao_Paulo",
-    "brasilia": "America/Sao_Paulo", "eastern": "America/New_York",
-    "new york": "America/New_York", "pacific": "America/Los_Angeles",
-    "central european": "Europe/Brussels", "mountain": "America/Denver",
-    "central": "America/Chicago", "nairobi": "Africa/Nairobi",
-    "mexico": "America/Mexico_City", "méxico": "America/Mexico_City",
-    "ciudad de méxico": "America/Mexico_City", "cdmx": "America/Mexico_City",
-    "bogotá": "America/Bogota", "bogota": "America/Bogota", "colombia": "America/Bogota",
+    "uk": "Europe/London",
+    "london": "Europe/London",
+    "british": "Europe/London",
+    "brussels": "Europe/Brussels",
+    "bruxelles": "Europe/Brussels",
+    "paris": "Europe/Paris",
+    "madrid": "Europe/Madrid",
+    "peninsular": "Europe/Madrid",
+    "lisboa": "Europe/Lisbon",
+    "lisbon": "Europe/Lisbon",
+    "berlin": "Europe/Berlin",
+    "rome": "Europe/Rome",
+    "roma": "Europe/Rome",
+    "italian": "Europe/Rome",
+    "italiana": "Europe/Rome",
+    "geneva": "Europe/Zurich",
+    "genève": "Europe/Zurich",
+    "brasília": "America/Sao_Paulo",
+    "brasilia": "America/Sao_Paulo",
+    "eastern": "America/New_York",
+    "new york": "America/New_York",
+    "pacific": "America/Los_Angeles",
+    "central european": "Europe/Brussels",
+    "mountain": "America/Denver",
+    "central": "America/Chicago",
+    "nairobi": "Africa/Nairobi",
+    "mexico": "America/Mexico_City",
+    "méxico": "America/Mexico_City",
+    "ciudad de méxico": "America/Mexico_City",
+    "cdmx": "America/Mexico_City",
+    "bogotá": "America/Bogota",
+    "bogota": "America/Bogota",
+    "colombia": "America/Bogota",
     "buenos aires": "America/Argentina/Buenos_Aires",
-    "argentina": "America/Argentina/Buenos_Aires", "chile": "America/Santiago",
-    "santiago": "America/Santiago", "lima": "America/Lima", "perú": "America/Lima",
-    "peru": "America/Lima", "quito": "America/Guayaquil", "ecuador": "America/Guayaquil",
-    "la paz": "America/La_Paz", "bolivia": "America/La_Paz", "caracas": "America/Caracas",
-    "venezuela": "America/Caracas", "montevideo": "America/Montevideo",
-    "uruguay": "America/Montevideo", "asunción": "America/Asuncion",
-    "paraguay": "America/Asuncion", "guatemala": "America/Guatemala",
-    "costa rica": "America/Costa_Rica", "españa": "Europe/Madrid", "spain": "Europe/Madrid",
-    "portugal": "Europe/Lisbon", "brasil": "America/Sao_Paulo", "brazil": "America/Sao_Paulo",
-    "são paulo": "America/Sao_Paulo", "france": "Europe/Paris", "belgique": "Europe/Brussels",
-    "belgium": "Europe/Brussels", "dakar": "Africa/Dakar", "sénégal": "Africa/Dakar",
-    "abidjan": "Africa/Abidjan", "kinshasa": "Africa/Kinshasa", "kenya": "Africa/Nairobi",
-    "east africa": "Africa/Nairobi", "lagos": "Africa/Lagos", "nigeria": "Africa/Lagos",
-    "west africa": "Africa/Lagos", "johannesburg": "Africa/Johannesburg",
-    "south africa": "Africa/Johannesburg", "cairo": "Africa/Cairo", "egypt": "Africa/Cairo",
-    "maputo": "Africa/Maputo", "moçambique": "Africa/Maputo", "luanda": "Africa/Luanda",
-    "angola": "Africa/Luanda", "india": "Asia/Kolkata", "delhi": "Asia/Kolkata",
-    "manila": "Asia/Manila", "jakarta": "Asia/Jakarta", "bangkok": "Asia/Bangkok",
-    "beirut": "Asia/Beirut", "amman": "Asia/Amman",
+    "argentina": "America/Argentina/Buenos_Aires",
+    "chile": "America/Santiago",
+    "santiago": "America/Santiago",
+    "lima": "America/Lima",
+    "perú": "America/Lima",
+    "peru": "America/Lima",
+    "quito": "America/Guayaquil",
+    "ecuador": "America/Guayaquil",
+    "la paz": "America/La_Paz",
+    "bolivia": "America/La_Paz",
+    "caracas": "America/Caracas",
+    "venezuela": "America/Caracas",
+    "montevideo": "America/Montevideo",
+    "uruguay": "America/Montevideo",
+    "asunción": "America/Asuncion",
+    "paraguay": "America/Asuncion",
+    "guatemala": "America/Guatemala",
+    "costa rica": "America/Costa_Rica",
+    "españa": "Europe/Madrid",
+    "spain": "Europe/Madrid",
+    "portugal": "Europe/Lisbon",
+    "brasil": "America/Sao_Paulo",
+    "brazil": "America/Sao_Paulo",
+    "são paulo": "America/Sao_Paulo",
+    "france": "Europe/Paris",
+    "belgique": "Europe/Brussels",
+    "belgium": "Europe/Brussels",
+    "dakar": "Africa/Dakar",
+    "sénégal": "Africa/Dakar",
+    "abidjan": "Africa/Abidjan",
+    "kinshasa": "Africa/Kinshasa",
+    "kenya": "Africa/Nairobi",
+    "east africa": "Africa/Nairobi",
+    "lagos": "Africa/Lagos",
+    "nigeria": "Africa/Lagos",
+    "west africa": "Africa/Lagos",
+    "johannesburg": "Africa/Johannesburg",
+    "south africa": "Africa/Johannesburg",
+    "cairo": "Africa/Cairo",
+    "egypt": "Africa/Cairo",
+    "maputo": "Africa/Maputo",
+    "moçambique": "Africa/Maputo",
+    "luanda": "Africa/Luanda",
+    "angola": "Africa/Luanda",
+    "india": "Asia/Kolkata",
+    "delhi": "Asia/Kolkata",
+    "manila": "Asia/Manila",
+    "jakarta": "Asia/Jakarta",
+    "bangkok": "Asia/Bangkok",
+    "beirut": "Asia/Beirut",
+    "amman": "Asia/Amman",
 }
 """Zones written as a place ("UK time", "hora de Madrid"), by the place, lower-case."""
 
@@ -163,8 +219,10 @@ _TIME_AFTER = re.compile(
     r"\s*,?\s*(?:\(?\s*(?i:at|à|a las|a la|às|as|alle ore|alle|um|by|before|until|till|-|–|,)"
     rf"\s*)?(?i:{_time_pattern(True)})\s*(?:{_zone_pattern(True)})?"
 )
-_ZONE_AFTER = re.compile(rf"\s*,?\s*\(?\s*(?P<zone>(?i:aoe|anywhere on earth)){_NOT_LETTER_AFTER}"
-                         r"\s*\)?")
+_ZONE_AFTER = re.compile(
+    rf"\s*,?\s*\(?\s*(?P<zone>(?i:aoe|anywhere on earth)){_NOT_LETTER_AFTER}"
+    r"\s*\)?"
+)
 _ZONE_ONLY_AFTER = re.compile(rf"\s*,?\s*(?:{_zone_pattern(True)})")
 _TIME_IN_GAP = re.compile(
     rf"(?:(?i:at|à|a las|às|alle|um)\s*)?(?i:{_time_pattern(False)})\s*(?:{_zone_pattern(False)})?"
@@ -225,8 +283,12 @@ def _month_by_dateparser(token: str, language: str) -> int | None:
     parsed = dateparser.parse(
         f"15 {token} {_PLACEHOLDER_YEAR}",
         languages=[language],
-        settings={"RELATIVE_BASE": _PARSER_BASE, "REQUIRE_PARTS": ["day", "month", "year"],
-                  "DATE_ORDER": "DMY", "PREFER_LOCALE_DATE_ORDER": False},
+        settings={
+            "RELATIVE_BASE": _PARSER_BASE,
+            "REQUIRE_PARTS": ["day", "month", "year"],
+            "DATE_ORDER": "DMY",
+            "PREFER_LOCALE_DATE_ORDER": False,
+        },
     )
     return parsed.month if parsed else None
 
@@ -239,8 +301,10 @@ def _month_language(token: str, hint: str | None) -> str:
 
 
 def _calendar_date(raw: _Raw, year: int, language: str | None) -> date | None:
-    if raw.token is not None and _month_by_dateparser(
-            raw.token, _month_language(raw.token, language)) != raw.month:
+    if (
+        raw.token is not None
+        and _month_by_dateparser(raw.token, _month_language(raw.token, language)) != raw.month
+    ):
         return None
     try:
         return date(year, raw.month, raw.day)
@@ -249,12 +313,27 @@ def _calendar_date(raw: _Raw, year: int, language: str | None) -> date | None:
 
 
 _DAY_FIRST_LANGUAGES = frozenset({"es", "fr", "pt", "de", "it", "nl", "ca", "gl"})
-_DAY_FIRST_ENGLISH = frozenset({"en-gb", "en-ie", "en-au", "en-nz", "en-in", "en-za", "en-ng",
-                                "en-ke", "en-gh", "en-pk", "en-sg", "en-ph"})
+_DAY_FIRST_ENGLISH = frozenset(
+    {
+        "en-gb",
+        "en-ie",
+        "en-au",
+        "en-nz",
+        "en-in",
+        "en-za",
+        "en-ng",
+        "en-ke",
+        "en-gh",
+        "en-pk",
+        "en-sg",
+        "en-ph",
+    }
+)
 
 
-def numeric_order(text: str, language: str | None,
-                  declared: str | None = None) -> tuple[bool, bool]:
+def numeric_order(
+    text: str, language: str | None, declared: str | None = None
+) -> tuple[bool, bool]:
     """Whether numeric dates here are day-first, and whether that is only a guess.
 
     A date like 25/12/2025 in the same listing settles it; so does a language that writes the
@@ -303,8 +382,9 @@ def _raw_mentions(low: str, text: str, language: str | None, day_first: bool) ->
     return found
 
 
-def _mention_at(low: str, text: str, position: int, length: int, language: str | None,
-                day_first: bool) -> _Raw | None:
+def _mention_at(
+    low: str, text: str, position: int, length: int, language: str | None, day_first: bool
+) -> _Raw | None:
     before = low[position - 1] if position else " "
     if before in "/." and position > 1 and low[position - 2].isdigit():
         return None
@@ -318,39 +398,61 @@ def _mention_at(low: str, text: str, position: int, length: int, language: str |
                 day, month = b, a
             else:
                 day, month = (a, b) if day_first else (b, a)
-            return _Raw(position, numeric.end(), day, month, None, int(numeric["year"]),
-                        numeric=None if numeric["sep"] == "." else (a, b))
+            return _Raw(
+                position,
+                numeric.end(),
+                day,
+                month,
+                None,
+                int(numeric["year"]),
+                numeric=None if numeric["sep"] == "." else (a, b),
+            )
         short = _NUMERIC_SHORT_YEAR.match(low, position)
         if short and not before.isalnum():
             a, b = int(short["a"]), int(short["b"])
             day, month = (a, b) if short["sep"] == "." or day_first or a > 12 else (b, a)
             if 1 <= month <= 12:
-                return _Raw(position, short.end(), day, month, None, 2000 + int(short["yy"]),
-                            numeric=None if short["sep"] == "." else (a, b), guessed=True)
+                return _Raw(
+                    position,
+                    short.end(),
+                    day,
+                    month,
+                    None,
+                    2000 + int(short["yy"]),
+                    numeric=None if short["sep"] == "." else (a, b),
+                    guessed=True,
+                )
         named = _DAY_FIRST.match(low, position)
         if named and _month_ok(named, text, True, language):
             return _named(named, position, True)
-        before_word = low[max(0, position - 3):position].rstrip(" \u00a0")
-        month = (_MONTH_BEFORE.search(low, max(0, position - 16), position)
-                 if before_word and (before_word[-1].isalpha() or before_word[-1] == ".")
-                 else None)
+        before_word = low[max(0, position - 3) : position].rstrip(" \u00a0")
+        month = (
+            _MONTH_BEFORE.search(low, max(0, position - 16), position)
+            if before_word and (before_word[-1].isalpha() or before_word[-1] == ".")
+            else None
+        )
         if month:
             named = _MONTH_FIRST.match(low, month.start())
-            if named and named.start("day") == position and _month_ok(named, text, False,
-                                                                       language):
+            if named and named.start("day") == position and _month_ok(named, text, False, language):
                 return _named(named, month.start(), False)
     elif length == 4:
         iso = _ISO.match(low, position)
         if iso:
-            return _Raw(position, iso.end(), int(iso["a"]), int(iso["b"]), None,
-                        int(iso["year"]))
+            return _Raw(position, iso.end(), int(iso["a"]), int(iso["b"]), None, int(iso["year"]))
     return None
 
 
 def _named(match: re.Match, start: int, day_first: bool) -> _Raw:
     token = match["month"].rstrip(".")
-    return _Raw(start, match.end(), int(match["day"]), _MONTH_NUMBER[token], token,
-                int(match["year"]) if match["year"] else None, day_first_form=day_first)
+    return _Raw(
+        start,
+        match.end(),
+        int(match["day"]),
+        _MONTH_NUMBER[token],
+        token,
+        int(match["year"]) if match["year"] else None,
+        day_first_form=day_first,
+    )
 
 
 def _month_ok(match: re.Match, text: str, day_first: bool, language: str | None) -> bool:
@@ -387,8 +489,14 @@ def _infer_year(month: int, day: int, weekday: int | None, published: date) -> t
     return year, True
 
 
-def find_dates(text: str, low: str | None = None, *, published: date | None,
-               language: str | None, declared_language: str | None = None) -> list[DateUnit]:
+def find_dates(
+    text: str,
+    low: str | None = None,
+    *,
+    published: date | None,
+    language: str | None,
+    declared_language: str | None = None,
+) -> list[DateUnit]:
     """Every date and date range in `text`, in order, with years, times and zones resolved.
 
     `low` is `text` lower-cased with the same length (computed when not given).
@@ -413,8 +521,17 @@ def find_dates(text: str, low: str | None = None, *, published: date | None,
                 trailing = _day_after(low, raw)
                 if trailing is not None:
                     start_raw, end_raw = raw, trailing
-        unit = _make_unit(text, low, start_raw, end_raw, published, language, stated_years,
-                          day_first, order_guessed)
+        unit = _make_unit(
+            text,
+            low,
+            start_raw,
+            end_raw,
+            published,
+            language,
+            stated_years,
+            day_first,
+            order_guessed,
+        )
         if unit is not None:
             units.append(unit)
         index += consumed
@@ -422,7 +539,7 @@ def find_dates(text: str, low: str | None = None, *, published: date | None,
 
 
 def _is_range_gap(low: str, first: _Raw, second: _Raw) -> bool:
-    gap = low[first.end:second.start]
+    gap = low[first.end : second.start]
     if len(gap) > 48 or "\n" in gap:
         return False
     prefix = _PREFIX_BEFORE.search(low, max(0, first.start - 14), first.start)
@@ -467,14 +584,28 @@ def _day_after(low: str, raw: _Raw) -> _Raw | None:
     match = _DAY_AFTER.match(low, raw.end, min(len(low), raw.end + 30))
     if not match or int(match["day"]) <= raw.day:
         return None
-    return _Raw(match.start(), match.end(), int(match["day"]), raw.month, raw.token,
-                int(match["year"]) if match["year"] else None, day_first_form=False)
+    return _Raw(
+        match.start(),
+        match.end(),
+        int(match["day"]),
+        raw.month,
+        raw.token,
+        int(match["year"]) if match["year"] else None,
+        day_first_form=False,
+    )
 
 
-def _make_unit(text: str, low: str, start_raw: _Raw | None, end_raw: _Raw,
-               published: date | None, language: str | None,
-               stated_years: list[tuple[int, int]], day_first: bool,
-               order_guessed: bool) -> DateUnit | None:
+def _make_unit(
+    text: str,
+    low: str,
+    start_raw: _Raw | None,
+    end_raw: _Raw,
+    published: date | None,
+    language: str | None,
+    stated_years: list[tuple[int, int]],
+    day_first: bool,
+    order_guessed: bool,
+) -> DateUnit | None:
     anchor = start_raw or end_raw
     ambiguous = False
     year_from_text = False
@@ -485,9 +616,12 @@ def _make_unit(text: str, low: str, start_raw: _Raw | None, end_raw: _Raw,
         end_year, year_stated = start_raw.year + wraps, True
     if end_year is None:
         if published is not None:
-            end_year, doubtful = _infer_year(end_raw.month, end_raw.day,
-                                             end_raw.weekday if start_raw is None else None,
-                                             published)
+            end_year, doubtful = _infer_year(
+                end_raw.month,
+                end_raw.day,
+                end_raw.weekday if start_raw is None else None,
+                published,
+            )
             ambiguous |= doubtful
         else:
             end_year = _nearest_year(stated_years, anchor.start)
@@ -505,22 +639,33 @@ def _make_unit(text: str, low: str, start_raw: _Raw | None, end_raw: _Raw,
     if start_raw is not None:
         wraps = (start_raw.month, start_raw.day) > (last.month, last.day)
         first_year = start_raw.year or last.year - wraps
-        start_raw, start_flag = _settle_order(start_raw, first_year, published, order_guessed,
-                                              before=last)
+        start_raw, start_flag = _settle_order(
+            start_raw, first_year, published, order_guessed, before=last
+        )
         first = _calendar_date(start_raw, first_year, language)
         if first is None or first > last:
             return None
         ambiguous |= start_flag
     at, tz, span_start, span_end = _time_and_zone(text, low, anchor.start, end_raw.end)
     return DateUnit(
-        start=anchor.start, end=end_raw.end, first=first, last=last,
-        is_range=start_raw is not None, year_stated=year_stated, year_from_text=year_from_text,
-        is_ambiguous=ambiguous, at=at, tz=tz, span_start=span_start, span_end=span_end,
+        start=anchor.start,
+        end=end_raw.end,
+        first=first,
+        last=last,
+        is_range=start_raw is not None,
+        year_stated=year_stated,
+        year_from_text=year_from_text,
+        is_ambiguous=ambiguous,
+        at=at,
+        tz=tz,
+        span_start=span_start,
+        span_end=span_end,
     )
 
 
-def _settle_order(raw: _Raw, year: int, published: date | None, order_guessed: bool,
-                  before: date | None = None) -> tuple[_Raw, bool]:
+def _settle_order(
+    raw: _Raw, year: int, published: date | None, order_guessed: bool, before: date | None = None
+) -> tuple[_Raw, bool]:
     """For 03/04/2025 read by a guess: the reading that fits (a range, the publication)."""
     if raw.numeric is None or not order_guessed:
         return raw, False
@@ -537,13 +682,36 @@ def _settle_order(raw: _Raw, year: int, published: date | None, order_guessed: b
         fitting = [r for r in readings if r <= before]
         if len(fitting) == 1:
             chosen = fitting[0]
-            return _Raw(raw.start, raw.end, chosen.day, chosen.month, None, raw.year,
-                        raw.weekday, raw.numeric, guessed=raw.guessed), True
+            return _Raw(
+                raw.start,
+                raw.end,
+                chosen.day,
+                chosen.month,
+                None,
+                raw.year,
+                raw.weekday,
+                raw.numeric,
+                guessed=raw.guessed,
+            ), True
     if published is not None and readings:
-        chosen = min(readings, key=lambda r: (abs((r - published).days), r != date(
-            year, raw.month, raw.day) if _valid(year, raw.month, raw.day) else True))
-        return _Raw(raw.start, raw.end, chosen.day, chosen.month, None, raw.year, raw.weekday,
-                    raw.numeric, guessed=raw.guessed), True
+        chosen = min(
+            readings,
+            key=lambda r: (
+                abs((r - published).days),
+                r != date(year, raw.month, raw.day) if _valid(year, raw.month, raw.day) else True,
+            ),
+        )
+        return _Raw(
+            raw.start,
+            raw.end,
+            chosen.day,
+            chosen.month,
+            None,
+            raw.year,
+            raw.weekday,
+            raw.numeric,
+            guessed=raw.guessed,
+        ), True
     return raw, True
 
 
@@ -561,8 +729,9 @@ def _nearest_year(stated_years: list[tuple[int, int]], position: int) -> int | N
     return min(stated_years, key=lambda item: abs(item[0] - position))[1]
 
 
-def _time_and_zone(text: str, low: str, start: int,
-                   end: int) -> tuple[time | None, str | None, int, int]:
+def _time_and_zone(
+    text: str, low: str, start: int, end: int
+) -> tuple[time | None, str | None, int, int]:
     after = _TIME_AFTER.match(text, end, min(len(text), end + 45))
     if after:
         at = _read_time(after)

@@ -24,14 +24,22 @@ class FeedBytes:
     base_url: str | None
 
 
-def read_feed(path_or_url: str, *, timeout: float = 30.0, max_bytes: int = 5 * 1024 * 1024,
-              user_agent: str = "Openings feed extractor") -> FeedBytes:
+def read_feed(
+    path_or_url: str,
+    *,
+    timeout: float = 30.0,
+    max_bytes: int = 5 * 1024 * 1024,
+    user_agent: str = "Openings feed extractor",
+) -> FeedBytes:
     """The bytes of a local file, or of an http(s) URL fetched with a time-out and a size cap."""
     if not path_or_url.startswith(("http://", "https://")):
         return FeedBytes(Path(path_or_url).read_bytes(), {}, None)
-    with httpx.Client(timeout=timeout, follow_redirects=True,
-                      headers={"User-Agent": user_agent}) as client, \
-            client.stream("GET", path_or_url) as response:
+    with (
+        httpx.Client(
+            timeout=timeout, follow_redirects=True, headers={"User-Agent": user_agent}
+        ) as client,
+        client.stream("GET", path_or_url) as response,
+    ):
         response.raise_for_status()
         chunks: list[bytes] = []
         size = 0
@@ -40,17 +48,20 @@ def read_feed(path_or_url: str, *, timeout: float = 30.0, max_bytes: int = 5 * 1
             size += len(chunk)
             if size >= max_bytes:
                 break
-        return FeedBytes(b"".join(chunks)[:max_bytes], dict(response.headers),
-                         str(response.url))
+        return FeedBytes(b"".join(chunks)[:max_bytes], dict(response.headers), str(response.url))
 
 
 def extract_records(feed: FeedBytes) -> Iterator[dict]:
     """One `extraction_record` per entry, in feed order."""
     parsed = parse_feed(feed.content, headers=feed.headers, base_url=feed.base_url)
     for entry in parsed.entries:
-        result = extract(entry.title, entry.summary_html or entry.summary_text,
-                         published=entry.published_at,
-                         language=entry.language or parsed.language, link=entry.link)
+        result = extract(
+            entry.title,
+            entry.summary_html or entry.summary_text,
+            published=entry.published_at,
+            language=entry.language or parsed.language,
+            link=entry.link,
+        )
         yield extraction_record(entry.key, entry.link, entry.title, entry.published_at, result)
 
 
@@ -59,14 +70,20 @@ def table_rows(records: list[dict]) -> list[str]:
     header = f"{'#':>3}  {'deadlines':<26} {'kind':<12} {'lang':<4} {'event':<10}  title"
     rows = [header, "-" * len(header)]
     for number, record in enumerate(records, 1):
-        dates = ", ".join(
-            d["date"] + ("" if d["confidence"] == "certain" else "?") for d in record["deadlines"]
-        ) or "—"
+        dates = (
+            ", ".join(
+                d["date"] + ("" if d["confidence"] == "certain" else "?")
+                for d in record["deadlines"]
+            )
+            or "—"
+        )
         if len(dates) > 26:
             dates = dates[:25] + "…"
         title = " ".join((record["title"] or "").split())
         if len(title) > 60:
             title = title[:59] + "…"
-        rows.append(f"{number:>3}  {dates:<26} {record['kind']:<12} "
-                    f"{record['language'] or '—':<4} {record['event_start'] or '—':<10}  {title}")
+        rows.append(
+            f"{number:>3}  {dates:<26} {record['kind']:<12} "
+            f"{record['language'] or '—':<4} {record['event_start'] or '—':<10}  {title}"
+        )
     return rows

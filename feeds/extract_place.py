@@ -14,37 +14,131 @@ import re
 import pycountry
 
 _ALIASES: dict[str, str] = {
-    "USA": "US", "U.S.A.": "US", "U.S.": "US", "United States of America": "US",
-    "United States": "US", "EE.UU.": "US", "EEUU": "US", "EUA": "US",
-    "New Mexico": "US", "New Jersey": "US", "New York": "US", "Washington, DC": "US",
-    "UK": "GB", "U.K.": "GB", "Britain": "GB", "Great Britain": "GB", "England": "GB",
-    "Scotland": "GB", "Wales": "GB", "Northern Ireland": "GB", "Reino Unido": "GB",
-    "Royaume-Uni": "GB", "Inglaterra": "GB", "Angleterre": "GB", "Escocia": "GB",
-    "Russia": "RU", "Rusia": "RU", "Russie": "RU", "Rússia": "RU",
-    "South Korea": "KR", "Korea": "KR", "Corea del Sur": "KR", "Corée du Sud": "KR",
-    "Coreia do Sul": "KR", "Südkorea": "KR", "North Korea": "KP",
-    "Iran": "IR", "Syria": "SY", "Vietnam": "VN", "Viet Nam": "VN", "Laos": "LA",
-    "Bolivia": "BO", "Venezuela": "VE", "Tanzania": "TZ", "Moldova": "MD", "Czechia": "CZ",
-    "Czech Republic": "CZ", "Ivory Coast": "CI", "Côte d'Ivoire": "CI", "Cote d'Ivoire": "CI",
-    "Costa de Marfil": "CI", "Costa do Marfim": "CI", "DRC": "CD", "DR Congo": "CD",
-    "Democratic Republic of the Congo": "CD", "Democratic Republic of Congo": "CD",
-    "Republic of the Congo": "CG", "Congo-Brazzaville": "CG", "Palestine": "PS",
-    "Palestina": "PS", "Taiwan": "TW", "Türkiye": "TR", "Turkey": "TR", "Turquía": "TR",
-    "Turquie": "TR", "Turquia": "TR", "Holland": "NL", "The Netherlands": "NL",
-    "Cape Verde": "CV", "Cabo Verde": "CV", "Swaziland": "SZ", "Eswatini": "SZ", "Burma": "MM",
-    "Myanmar": "MM", "Macedonia": "MK", "North Macedonia": "MK", "Kosovo": "XK",
-    "Vatican": "VA", "Micronesia": "FM", "Brunei": "BN", "East Timor": "TL", "Timor-Leste": "TL",
-    "Gambia": "GM", "The Gambia": "GM", "Bahamas": "BS", "UAE": "AE", "New South Wales": "AU",
-    "Emiratos Árabes Unidos": "AE", "Émirats arabes unis": "AE", "Brasil": "BR",
-    "Perú": "PE", "México": "MX", "Méjico": "MX", "Panamá": "PA", "Haití": "HT",
-    "Hong Kong": "HK", "Macau": "MO", "Macao": "MO", "Kyrgyzstan": "KG",
-    "Sao Tome and Principe": "ST", "Saint Lucia": "LC", "St Lucia": "LC",
-    "Trinidad": "TT", "Tobago": "TT", "Bosnia": "BA", "Herzegovina": "BA",
+    "USA": "US",
+    "U.S.A.": "US",
+    "U.S.": "US",
+    "United States of America": "US",
+    "United States": "US",
+    "EE.UU.": "US",
+    "EEUU": "US",
+    "EUA": "US",
+    "New Mexico": "US",
+    "New Jersey": "US",
+    "New York": "US",
+    "Washington, DC": "US",
+    "UK": "GB",
+    "U.K.": "GB",
+    "Britain": "GB",
+    "Great Britain": "GB",
+    "England": "GB",
+    "Scotland": "GB",
+    "Wales": "GB",
+    "Northern Ireland": "GB",
+    "Reino Unido": "GB",
+    "Royaume-Uni": "GB",
+    "Inglaterra": "GB",
+    "Angleterre": "GB",
+    "Escocia": "GB",
+    "Russia": "RU",
+    "Rusia": "RU",
+    "Russie": "RU",
+    "Rússia": "RU",
+    "South Korea": "KR",
+    "Korea": "KR",
+    "Corea del Sur": "KR",
+    "Corée du Sud": "KR",
+    "Coreia do Sul": "KR",
+    "Südkorea": "KR",
+    "North Korea": "KP",
+    "Iran": "IR",
+    "Syria": "SY",
+    "Vietnam": "VN",
+    "Viet Nam": "VN",
+    "Laos": "LA",
+    "Bolivia": "BO",
+    "Venezuela": "VE",
+    "Tanzania": "TZ",
+    "Moldova": "MD",
+    "Czechia": "CZ",
+    "Czech Republic": "CZ",
+    "Ivory Coast": "CI",
+    "Côte d'Ivoire": "CI",
+    "Cote d'Ivoire": "CI",
+    "Costa de Marfil": "CI",
+    "Costa do Marfim": "CI",
+    "DRC": "CD",
+    "DR Congo": "CD",
+    "Democratic Republic of the Congo": "CD",
+    "Democratic Republic of Congo": "CD",
+    "Republic of the Congo": "CG",
+    "Congo-Brazzaville": "CG",
+    "Palestine": "PS",
+    "Palestina": "PS",
+    "Taiwan": "TW",
+    "Türkiye": "TR",
+    "Turkey": "TR",
+    "Turquía": "TR",
+    "Turquie": "TR",
+    "Turquia": "TR",
+    "Holland": "NL",
+    "The Netherlands": "NL",
+    "Cape Verde": "CV",
+    "Cabo Verde": "CV",
+    "Swaziland": "SZ",
+    "Eswatini": "SZ",
+    "Burma": "MM",
+    "Myanmar": "MM",
+    "Macedonia": "MK",
+    "North Macedonia": "MK",
+    "Kosovo": "XK",
+    "Vatican": "VA",
+    "Micronesia": "FM",
+    "Brunei": "BN",
+    "East Timor": "TL",
+    "Timor-Leste": "TL",
+    "Gambia": "GM",
+    "The Gambia": "GM",
+    "Bahamas": "BS",
+    "UAE": "AE",
+    "New South Wales": "AU",
+    "Emiratos Árabes Unidos": "AE",
+    "Émirats arabes unis": "AE",
+    "Brasil": "BR",
+    "Perú": "PE",
+    "México": "MX",
+    "Méjico": "MX",
+    "Panamá": "PA",
+    "Haití": "HT",
+    "Hong Kong": "HK",
+    "Macau": "MO",
+    "Macao": "MO",
+    "Kyrgyzstan": "KG",
+    "Sao Tome and Principe": "ST",
+    "Saint Lucia": "LC",
+    "St Lucia": "LC",
+    "Trinidad": "TT",
+    "Tobago": "TT",
+    "Bosnia": "BA",
+    "Herzegovina": "BA",
 }
-_EXCLUDED = frozenset({
-    "Jordan", "Chad", "Georgia", "Guinea", "Niger", "Dominica", "Maurice", "Island",
-    "Salvador", "Réunion", "Reunion", "Sint Maarten", "Saint Martin", "Mayotte",
-})
+_EXCLUDED = frozenset(
+    {
+        "Jordan",
+        "Chad",
+        "Georgia",
+        "Guinea",
+        "Niger",
+        "Dominica",
+        "Maurice",
+        "Island",
+        "Salvador",
+        "Réunion",
+        "Reunion",
+        "Sint Maarten",
+        "Saint Martin",
+        "Mayotte",
+    }
+)
 """Names that are as often a first name, a US state or a word as a country."""
 _CONTEXTUAL = {"Jordan": "JO", "Georgia": "GE", "Guinea": "GN", "Niger": "NE", "Chad": "TD"}
 """Of those, the ones read as a country after "in", "to", "from" … ("held in Jordan")."""
@@ -58,13 +152,17 @@ def _country_names() -> dict[str, str]:
     translations = []
     for code in ("es", "fr", "pt", "de", "it"):
         try:
-            translations.append(gettext.translation("iso3166-1", pycountry.LOCALES_DIR,
-                                                    languages=[code]))
+            translations.append(
+                gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[code])
+            )
         except OSError:
             continue
     for country in pycountry.countries:
-        english = [country.name, getattr(country, "common_name", None),
-                   getattr(country, "official_name", None)]
+        english = [
+            country.name,
+            getattr(country, "common_name", None),
+            getattr(country, "official_name", None),
+        ]
         for name in english:
             if name and "," not in name and "(" not in name:
                 names.setdefault(name, country.alpha_2)
@@ -106,10 +204,32 @@ _ONLINE = re.compile(
     r"online-(?:veranstaltung|seminar|konferenz|format)|virtuell|homeoffice|"
     r"in modalit[àa] (?:online|telematica|a distanza)|a distanza|da remoto)\b"
 )
-_ONLINE_HINTS = ("online", "virtual", "webinar", "web seminar", "zoom", "teams", "meet", "webex",
-                 "jitsi", "remot", "distanc", "distânc", "ligne", "línea", "linea", "stream",
-                 "telet", "télét", "homeoffice", "visioconf", "ao vivo", "virtuell",
-                 "distanza", "distanciel")
+_ONLINE_HINTS = (
+    "online",
+    "virtual",
+    "webinar",
+    "web seminar",
+    "zoom",
+    "teams",
+    "meet",
+    "webex",
+    "jitsi",
+    "remot",
+    "distanc",
+    "distânc",
+    "ligne",
+    "línea",
+    "linea",
+    "stream",
+    "telet",
+    "télét",
+    "homeoffice",
+    "visioconf",
+    "ao vivo",
+    "virtuell",
+    "distanza",
+    "distanciel",
+)
 """Substrings one of which every online phrase contains: a cheap test before the pattern."""
 _NOT_ONLINE = re.compile(
     r"\b(?:apply|applications?|register|registration|submit|submission|form|portal|payment|"
@@ -133,8 +253,7 @@ def find_countries(text: str) -> tuple[str, ...]:
             if not text.startswith(name, start) or (end < len(text) and text[end].isalnum()):
                 continue
             consumed = end
-            if name in _CONTEXTUAL and not _CONTEXT_BEFORE.search(text, max(0, start - 12),
-                                                                  start):
+            if name in _CONTEXTUAL and not _CONTEXT_BEFORE.search(text, max(0, start - 12), start):
                 break
             code = _NAMES[name]
             if code not in codes:
@@ -150,7 +269,7 @@ def is_online(low: str) -> bool:
     if not any(hint in low for hint in _ONLINE_HINTS):
         return False
     for match in _ONLINE.finditer(low):
-        window = low[max(0, match.start() - 40):match.end()]
+        window = low[max(0, match.start() - 40) : match.end()]
         if _NOT_ONLINE.search(window) and "webinar" not in match.group().lower():
             continue
         return True

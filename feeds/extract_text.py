@@ -81,7 +81,7 @@ def split_sentences(text: str, offset: int = 0, *, is_title: bool = False) -> li
         pending_start = None
         cursor = start
         for match in _SENTENCE_END.finditer(text, line_start, line_end):
-            before = text[cursor:match.start()].rsplit(None, 1)
+            before = text[cursor : match.start()].rsplit(None, 1)
             last_word = before[-1].lower().rstrip(".") if before else ""
             if last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
                 continue
@@ -129,9 +129,14 @@ _LETTER_HINTS: dict[str, re.Pattern] = {
 }
 _WORD = re.compile(r"[^\W\d_]+")
 _NON_LATIN = re.compile(r"[\u0370-\u1fff\u3000-\uffff]")
-_SCRIPTS = (("hi", re.compile(r"[\u0900-\u097f]")), ("bn", re.compile(r"[\u0980-\u09ff]")),
-            ("ar", re.compile(r"[\u0600-\u06ff]")), ("zh", re.compile(r"[\u4e00-\u9fff]")),
-            ("ru", re.compile(r"[\u0400-\u04ff]")), ("el", re.compile(r"[\u0370-\u03ff]")))
+_SCRIPTS = (
+    ("hi", re.compile(r"[\u0900-\u097f]")),
+    ("bn", re.compile(r"[\u0980-\u09ff]")),
+    ("ar", re.compile(r"[\u0600-\u06ff]")),
+    ("zh", re.compile(r"[\u4e00-\u9fff]")),
+    ("ru", re.compile(r"[\u0400-\u04ff]")),
+    ("el", re.compile(r"[\u0370-\u03ff]")),
+)
 _WEIGHTS: dict[str, dict[str, float]] = {}
 for _lang, _words in _STOP_WORDS.items():
     for _word in _words:

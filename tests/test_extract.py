@@ -16,16 +16,22 @@ from feeds.types import CONFIDENCES, DEADLINE_KINDS, OPPORTUNITY_KINDS
 PUBLISHED = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 
 
-def deadlines(text: str, *, title: str = "", published: datetime | None = PUBLISHED,
-              language: str | None = None) -> dict[date, tuple[str, str]]:
+def deadlines(
+    text: str,
+    *,
+    title: str = "",
+    published: datetime | None = PUBLISHED,
+    language: str | None = None,
+) -> dict[date, tuple[str, str]]:
     """The extracted deadlines as {date: (confidence, kind)}."""
     result = extract(title, text, published=published, language=language)
     return {d.on: (d.confidence, d.kind) for d in result.deadlines}
 
 
 def certain_dates(text: str, **kwargs) -> set[date]:
-    return {on for on, (confidence, _) in deadlines(text, **kwargs).items()
-            if confidence == "certain"}
+    return {
+        on for on, (confidence, _) in deadlines(text, **kwargs).items() if confidence == "certain"
+    }
 
 
 # --- A deadline word tied to a date is certain ---------------------------------------------
@@ -50,11 +56,15 @@ CERTAIN = [
     ("The call for proposals closes on 9 April 2025.", date(2025, 4, 9)),
     ("The consultation period runs until 31 March 2025.", date(2025, 3, 31)),
     ("Please RSVP by 10 March.", date(2025, 3, 10)),
-    ("Proposals are due no later than 5:00 PM Eastern Time on Monday, April 14, 2025.",
-     date(2025, 4, 14)),
+    (
+        "Proposals are due no later than 5:00 PM Eastern Time on Monday, April 14, 2025.",
+        date(2025, 4, 14),
+    ),
     ("Registration opens on 1 April 2025 and closes on 30 April 2025.", date(2025, 4, 30)),
-    ("The application process will begin on 10 March 2025 and continue till 9 April 2025.",
-     date(2025, 4, 9)),
+    (
+        "The application process will begin on 10 March 2025 and continue till 9 April 2025.",
+        date(2025, 4, 9),
+    ),
     # Spanish
     ("Fecha límite: 30 de abril de 2025.", date(2025, 4, 30)),
     ("Plazo de inscripción: hasta el 15 de mayo.", date(2025, 5, 15)),
@@ -120,14 +130,22 @@ def test_the_deadline_says_what_it_closes(text: str, kind: str) -> None:
 
 
 LISTS = [
-    ("Deadline: 15 April 2025 (abstracts), 1 June 2025 (full papers).",
-     {date(2025, 4, 15), date(2025, 6, 1)}),
-    ("Fechas límite: 15 de abril de 2025 (resúmenes) y 1 de junio de 2025 (textos).",
-     {date(2025, 4, 15), date(2025, 6, 1)}),
-    ("Date limite : 15 avril 2025 (résumés), 1er juin 2025 (textes complets).",
-     {date(2025, 4, 15), date(2025, 6, 1)}),
-    ("Prazos: 15 de abril de 2025 (resumos) e 1 de junho de 2025 (artigos).",
-     {date(2025, 4, 15), date(2025, 6, 1)}),
+    (
+        "Deadline: 15 April 2025 (abstracts), 1 June 2025 (full papers).",
+        {date(2025, 4, 15), date(2025, 6, 1)},
+    ),
+    (
+        "Fechas límite: 15 de abril de 2025 (resúmenes) y 1 de junio de 2025 (textos).",
+        {date(2025, 4, 15), date(2025, 6, 1)},
+    ),
+    (
+        "Date limite : 15 avril 2025 (résumés), 1er juin 2025 (textes complets).",
+        {date(2025, 4, 15), date(2025, 6, 1)},
+    ),
+    (
+        "Prazos: 15 de abril de 2025 (resumos) e 1 de junho de 2025 (artigos).",
+        {date(2025, 4, 15), date(2025, 6, 1)},
+    ),
     ("Deadline 5 May 2025, conference 10 June 2025.", {date(2025, 5, 5)}),
     ("Apply by 5 May 2025, results on 10 June 2025.", {date(2025, 5, 5)}),
 ]
@@ -135,13 +153,16 @@ LISTS = [
 
 @pytest.mark.parametrize(("text", "expected"), LISTS)
 def test_a_list_after_a_deadline_word_shares_it_until_something_else_is_named(
-        text: str, expected: set[date]) -> None:
+    text: str, expected: set[date]
+) -> None:
     assert certain_dates(text) == expected
 
 
 def test_a_labelled_action_in_a_list_of_key_dates_is_likely() -> None:
-    text = ("Important dates: Abstract submission: 15 April 2025; Notification: 15 May 2025; "
-            "Conference: 1-3 July 2025.")
+    text = (
+        "Important dates: Abstract submission: 15 April 2025; Notification: 15 May 2025; "
+        "Conference: 1-3 July 2025."
+    )
     assert deadlines(text) == {date(2025, 4, 15): ("likely", "abstract")}
 
 
@@ -200,8 +221,7 @@ NOT_DEADLINES = [
     ("Note: the deadline of 15 March 2025 has now passed.", None),
     ("Applications received before 15 March will receive priority consideration.", None),
     ("We received over 500 applications by 30 January 2025.", None),
-    ("The selection committee, which reviews applications, will work until 30 June 2025.",
-     None),
+    ("The selection committee, which reviews applications, will work until 30 June 2025.", None),
     # deadline words without a date
     ("Ability to work independently and meet deadlines.", None),
     ("Please apply before the deadline.", None),
@@ -214,13 +234,16 @@ def test_dates_that_are_not_deadlines_are_never_certain(text: str, _: None) -> N
     assert certain_dates(text) == set()
 
 
-@pytest.mark.parametrize("text", [
-    "The deadline was 3 March 2025.",
-    "El plazo venció el 3 de marzo.",
-    "The conference will be held on 17-19 July 2025 in Lisbon.",
-    "Published on 12 March 2025.",
-    "The office will be closed from 1 to 15 August.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The deadline was 3 March 2025.",
+        "El plazo venció el 3 de marzo.",
+        "The conference will be held on 17-19 July 2025 in Lisbon.",
+        "Published on 12 March 2025.",
+        "The office will be closed from 1 to 15 August.",
+    ],
+)
 def test_past_events_publications_and_closures_give_no_date_at_all(text: str) -> None:
     assert deadlines(text) == {}
 
@@ -241,17 +264,25 @@ def test_a_deadline_and_an_event_in_one_sentence_are_told_apart() -> None:
 # --- "Extended to": the new date wins --------------------------------------------------------
 
 EXTENSIONS = [
-    ("The deadline for proposals, originally 1 April, has been extended to 15 April 2025.",
-     date(2025, 4, 15)),
+    (
+        "The deadline for proposals, originally 1 April, has been extended to 15 April 2025.",
+        date(2025, 4, 15),
+    ),
     ("The deadline was extended to 30 April 2025.", date(2025, 4, 30)),
     ("Submission deadline EXTENDED to April 20", date(2025, 4, 20)),
-    ("El plazo de inscripción, que vencía el 1 de abril, se amplía hasta el 15 de abril de "
-     "2025.", date(2025, 4, 15)),
+    (
+        "El plazo de inscripción, que vencía el 1 de abril, se amplía hasta el 15 de abril de "
+        "2025.",
+        date(2025, 4, 15),
+    ),
     ("La date limite est reportée au 20 mai 2025.", date(2025, 5, 20)),
     ("O prazo foi prorrogado até 20 de maio de 2025.", date(2025, 5, 20)),
     ("Prazo prorrogado para 20 de maio de 2025.", date(2025, 5, 20)),
-    ("Registration deadline: 1 April 2025. Update: the registration deadline has been "
-     "extended to 15 April 2025.", date(2025, 4, 15)),
+    (
+        "Registration deadline: 1 April 2025. Update: the registration deadline has been "
+        "extended to 15 April 2025.",
+        date(2025, 4, 15),
+    ),
 ]
 
 
@@ -293,11 +324,15 @@ def test_a_call_with_a_date_is_not_rolling() -> None:
 RELATIVE = [
     ("Applications must be submitted within two weeks of publication.", date(2025, 3, 15)),
     ("Send your proposal within 30 days of the publication of this notice.", date(2025, 3, 31)),
-    ("Las solicitudes se presentarán dentro de los 15 días hábiles siguientes a la "
-     "publicación.", date(2025, 3, 21)),
+    (
+        "Las solicitudes se presentarán dentro de los 15 días hábiles siguientes a la publicación.",
+        date(2025, 3, 21),
+    ),
     ("Les dossiers sont reçus dans les 30 jours suivant la publication.", date(2025, 3, 31)),
-    ("As candidaturas devem ser enviadas no prazo de 10 dias a contar da publicação.",
-     date(2025, 3, 11)),
+    (
+        "As candidaturas devem ser enviadas no prazo de 10 dias a contar da publicação.",
+        date(2025, 3, 11),
+    ),
 ]
 
 
@@ -318,8 +353,10 @@ LIKELY = [
     ("The early bird rate is valid until 15 April 2025.", date(2025, 4, 15)),
     ("Fecha límite provisional: 15 de mayo de 2025.", date(2025, 5, 15)),
     ("Consultation on the draft strategy (3-17 March)", date(2025, 3, 17)),
-    ("On Monday 17 March we start the clean-up, so please send suggestions by then.",
-     date(2025, 3, 17)),
+    (
+        "On Monday 17 March we start the clean-up, so please send suggestions by then.",
+        date(2025, 3, 17),
+    ),
     ("Candidates can apply online from 1 to 20 December 2023.", date(2023, 12, 20)),
 ]
 
@@ -332,6 +369,7 @@ def test_a_date_loosely_tied_to_a_close_is_likely(text: str, expected: date) -> 
 
 
 # --- Headings and HTML ----------------------------------------------------------------------
+
 
 def test_a_deadline_heading_names_the_date_on_the_next_line() -> None:
     html = "<h3>Application deadline</h3><p>15 April 2025</p><p>The fellowship lasts a year.</p>"
@@ -346,15 +384,18 @@ def test_entities_are_decoded_and_tags_dropped() -> None:
 
 
 def test_evidence_is_the_phrase_the_date_came_from() -> None:
-    text = ("We are pleased to announce the 2025 edition. Applications must be received by "
-            "March 31, 2025. Good luck!")
+    text = (
+        "We are pleased to announce the 2025 edition. Applications must be received by "
+        "March 31, 2025. Good luck!"
+    )
     [found] = extract("", text, published=PUBLISHED).deadlines
     assert found.evidence == "Applications must be received by March 31, 2025."
 
 
 def test_the_title_is_read_too() -> None:
-    result = extract("Call for papers — deadline 20 March 2025", "Join us in Accra.",
-                     published=PUBLISHED)
+    result = extract(
+        "Call for papers — deadline 20 March 2025", "Join us in Accra.", published=PUBLISHED
+    )
     assert [(d.on, d.confidence) for d in result.deadlines] == [(date(2025, 3, 20), "certain")]
 
 
@@ -364,6 +405,7 @@ def test_dates_inside_links_are_not_read() -> None:
 
 
 # --- Vocabulary of the output -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("text", [row[0] for row in CERTAIN + KINDS + LIKELY])
 def test_every_value_is_from_the_shared_vocabularies(text: str) -> None:
@@ -377,11 +419,14 @@ def test_every_value_is_from_the_shared_vocabularies(text: str) -> None:
 
 def test_the_record_has_exactly_the_documented_fields() -> None:
     published = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
-    text = ("The summit takes place 17-19 July 2025 in Nairobi, Kenya. Travel and accommodation "
-            "are covered. Apply by 5 p.m. EST on April 4, 2025.")
+    text = (
+        "The summit takes place 17-19 July 2025 in Nairobi, Kenya. Travel and accommodation "
+        "are covered. Apply by 5 p.m. EST on April 4, 2025."
+    )
     result = extract("Travel grants for the summit", text, published=published, language="en")
-    record = extraction_record("tag:example.org,2025:1", "https://example.org/a", "Travel grants",
-                               published, result)
+    record = extraction_record(
+        "tag:example.org,2025:1", "https://example.org/a", "Travel grants", published, result
+    )
     assert record == {
         "id": "tag:example.org,2025:1",
         "link": "https://example.org/a",
@@ -394,15 +439,17 @@ def test_the_record_has_exactly_the_documented_fields() -> None:
         "event_start": "2025-07-17",
         "event_end": "2025-07-19",
         "funding": {"offered": ["travel", "accommodation"], "amount": None, "currency": None},
-        "deadlines": [{
-            "kind": "travel_support",
-            "date": "2025-04-04",
-            "time": "17:00",
-            "tz": "EST",
-            "utc": "2025-04-04T22:00:00Z",
-            "evidence": "Apply by 5 p.m. EST on April 4, 2025.",
-            "confidence": "certain",
-        }],
+        "deadlines": [
+            {
+                "kind": "travel_support",
+                "date": "2025-04-04",
+                "time": "17:00",
+                "tz": "EST",
+                "utc": "2025-04-04T22:00:00Z",
+                "evidence": "Apply by 5 p.m. EST on April 4, 2025.",
+                "confidence": "certain",
+            }
+        ],
     }
 
 

@@ -43,11 +43,17 @@ def test_json_gives_one_record_per_entry_in_feed_order(runner, feed_file: Path) 
     grant, cfp, report = records
     assert grant["kind"] == "travel_grant" and grant["countries"] == ["GH"]
     assert (grant["event_start"], grant["event_end"]) == ("2025-07-17", "2025-07-19")
-    assert grant["deadlines"] == [{
-        "kind": "travel_support", "date": "2025-04-04", "time": "17:00", "tz": "GMT",
-        "utc": "2025-04-04T17:00:00Z", "evidence": "Deadline: 4 April 2025, 17:00 GMT.",
-        "confidence": "certain",
-    }]
+    assert grant["deadlines"] == [
+        {
+            "kind": "travel_support",
+            "date": "2025-04-04",
+            "time": "17:00",
+            "tz": "GMT",
+            "utc": "2025-04-04T17:00:00Z",
+            "evidence": "Deadline: 4 April 2025, 17:00 GMT.",
+            "confidence": "certain",
+        }
+    ]
     assert cfp["language"] == "es" and cfp["kind"] == "call"
     assert [(d["date"], d["kind"]) for d in cfp["deadlines"]] == [("2025-04-30", "abstract")]
     assert report["deadlines"] == [] and report["published"] is None
@@ -64,7 +70,8 @@ def test_without_json_a_readable_table(runner, feed_file: Path) -> None:
 
 def test_a_url_is_fetched(runner, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/feed.xml").respond_with_data(
-        FEED, content_type="application/rss+xml; charset=utf-8")
+        FEED, content_type="application/rss+xml; charset=utf-8"
+    )
     result = runner.invoke(args=["feeds", "extract", httpserver.url_for("/feed.xml"), "--json"])
     assert result.exit_code == 0, result.output
     assert len(result.output.splitlines()) == 3

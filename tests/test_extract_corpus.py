@@ -25,8 +25,9 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def figures() -> dict:
     """The bench's figures on the development labels, measured once for this module."""
-    spec = importlib.util.spec_from_file_location("bench_extraction",
-                                                  ROOT / "bench" / "extraction.py")
+    spec = importlib.util.spec_from_file_location(
+        "bench_extraction", ROOT / "bench" / "extraction.py"
+    )
     bench = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = bench
     try:

@@ -14,8 +14,13 @@ PUBLISHED_ON = date(2025, 3, 1)
 PUBLISHED = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
-def dates_in(text: str, *, published: date | None = PUBLISHED_ON, language: str = "en",
-             declared: str | None = None) -> list[tuple[date, date]]:
+def dates_in(
+    text: str,
+    *,
+    published: date | None = PUBLISHED_ON,
+    language: str = "en",
+    declared: str | None = None,
+) -> list[tuple[date, date]]:
     units = find_dates(text, published=published, language=language, declared_language=declared)
     return [(u.first, u.last) for u in units]
 
@@ -71,8 +76,7 @@ RANGES = [
     ("July 17–19, 2018", "en", (date(2018, 7, 17), date(2018, 7, 19))),
     ("May 29-June 1, 2018", "en", (date(2018, 5, 29), date(2018, 6, 1))),
     ("from 26 September to 16 October 2025", "en", (date(2025, 9, 26), date(2025, 10, 16))),
-    ("between 12th September and 1st October 2025", "en",
-     (date(2025, 9, 12), date(2025, 10, 1))),
+    ("between 12th September and 1st October 2025", "en", (date(2025, 9, 12), date(2025, 10, 1))),
     ("from 01/12/2025 to 30/12/2025", "en", (date(2025, 12, 1), date(2025, 12, 30))),
     ("28 December 2025 - 3 January 2026", "en", (date(2025, 12, 28), date(2026, 1, 3))),
     ("del 3 al 5 de mayo", "es", (date(2025, 5, 3), date(2025, 5, 5))),
@@ -90,11 +94,14 @@ def test_ranges_in_every_language(text: str, language: str, expected: tuple[date
     assert dates_in(text, language=language) == [expected]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("Deadline: 15/4/25", date(2025, 4, 15)),
-    ("Apply by 03.04.25.", date(2025, 4, 3)),
-    ("Fecha límite: 30/4/25", date(2025, 4, 30)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Deadline: 15/4/25", date(2025, 4, 15)),
+        ("Apply by 03.04.25.", date(2025, 4, 3)),
+        ("Fecha límite: 30/4/25", date(2025, 4, 30)),
+    ],
+)
 def test_a_two_digit_year_is_read_but_only_as_likely(text: str, expected: date) -> None:
     [found] = extract("", text, published=PUBLISHED).deadlines
     assert (found.on, found.confidence) == (expected, "likely")
@@ -102,7 +109,9 @@ def test_a_two_digit_year_is_read_but_only_as_likely(text: str, expected: date) 
 
 def test_a_list_of_two_dates_is_not_a_range() -> None:
     assert dates_in("Webinars on 5 May and 12 May 2025.") == [
-        (date(2025, 5, 5), date(2025, 5, 5)), (date(2025, 5, 12), date(2025, 5, 12))]
+        (date(2025, 5, 5), date(2025, 5, 5)),
+        (date(2025, 5, 12), date(2025, 5, 12)),
+    ]
 
 
 # --- The year when it is left out -----------------------------------------------------------
@@ -120,8 +129,9 @@ YEARS = [
 
 
 @pytest.mark.parametrize(("text", "published", "expected"), YEARS)
-def test_a_missing_year_is_the_next_one_after_publication(text: str, published: date,
-                                                          expected: date) -> None:
+def test_a_missing_year_is_the_next_one_after_publication(
+    text: str, published: date, expected: date
+) -> None:
     assert dates_in(text, published=published, language="en") == [(expected, expected)]
 
 
@@ -133,14 +143,17 @@ def test_a_weekday_chooses_between_neighbouring_years() -> None:
 def test_a_weekday_that_fits_no_year_makes_the_date_doubtful() -> None:
     [unit] = find_dates("Tuesday 9 March", published=date(2016, 8, 8), language="en")
     assert unit.is_ambiguous
-    [found] = extract("", "Apply by Tuesday 9 March.", published=datetime(2016, 8, 8,
-                                                                           tzinfo=UTC)).deadlines
+    [found] = extract(
+        "", "Apply by Tuesday 9 March.", published=datetime(2016, 8, 8, tzinfo=UTC)
+    ).deadlines
     assert found.confidence == "likely"
 
 
 def test_without_a_publication_date_the_year_comes_from_the_text_and_is_doubtful() -> None:
-    text = ("On 1 September 2025 the course moves to a new platform: you have until 31 August "
-            "to complete it.")
+    text = (
+        "On 1 September 2025 the course moves to a new platform: you have until 31 August "
+        "to complete it."
+    )
     [found] = extract("", text, published=None).deadlines
     assert (found.on, found.confidence) == (date(2025, 8, 31), "likely")
 
@@ -158,27 +171,35 @@ ORDER = [
     ("Deadline: 04/05/2025", "en-GB", date(2025, 5, 4), "certain"),
     ("Fecha límite: 04/05/2025", "es", date(2025, 5, 4), "certain"),
     ("Date limite : 04/05/2025", "fr-FR", date(2025, 5, 4), "certain"),
-    ("La date limite de dépôt des dossiers est le 04/05/2025.", None, date(2025, 5, 4),
-     "certain"),
+    ("La date limite de dépôt des dossiers est le 04/05/2025.", None, date(2025, 5, 4), "certain"),
     ("Prazo: 04/05/2025", "pt-BR", date(2025, 5, 4), "certain"),
     ("Deadline: 04/05/2025", "en-US", date(2025, 4, 5), "likely"),
     ("Deadline: 04/05/2025", "en", date(2025, 4, 5), "likely"),
     ("Deadline: 04.05.2025", "en-US", date(2025, 5, 4), "certain"),
-    ("The workshop runs from 01/12/2025 to 20/12/2025; the deadline to apply is 05/12/2025.",
-     "en-US", date(2025, 12, 5), "certain"),
+    (
+        "The workshop runs from 01/12/2025 to 20/12/2025; the deadline to apply is 05/12/2025.",
+        "en-US",
+        date(2025, 12, 5),
+        "certain",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("text", "declared", "expected", "confidence"), ORDER)
-def test_day_first_or_month_first(text: str, declared: str | None, expected: date,
-                                  confidence: str) -> None:
+def test_day_first_or_month_first(
+    text: str, declared: str | None, expected: date, confidence: str
+) -> None:
     result = extract("", text, published=PUBLISHED, language=declared)
     assert (result.deadlines[-1].on, result.deadlines[-1].confidence) == (expected, confidence)
 
 
 def test_an_ambiguous_window_takes_the_reading_that_makes_a_window() -> None:
-    result = extract("", "Candidates can apply online from 07/11/2025 to 06/12/2025.",
-                     published=datetime(2025, 11, 7, tzinfo=UTC), language="en-US")
+    result = extract(
+        "",
+        "Candidates can apply online from 07/11/2025 to 06/12/2025.",
+        published=datetime(2025, 11, 7, tzinfo=UTC),
+        language="en-US",
+    )
     [found] = result.deadlines
     assert (found.on, found.confidence) == (date(2025, 12, 6), "likely")
 
@@ -188,27 +209,58 @@ def test_an_ambiguous_window_takes_the_reading_that_makes_a_window() -> None:
 TIMES = [
     ("Deadline: 30 April 2025, 17:00 CET.", time(17, 0), "CET", "2025-04-30T16:00:00Z"),
     ("Apply by 5 p.m. EST on April 4, 2025.", time(17, 0), "EST", "2025-04-04T22:00:00Z"),
-    ("Register before midnight (GMT) on 18 January 2026.", time(23, 59), "GMT",
-     "2026-01-18T23:59:00Z"),
-    ("Submissions close at 23:59 AoE on 1 May 2025.", time(23, 59), "AoE",
-     "2025-05-02T11:59:00Z"),
+    (
+        "Register before midnight (GMT) on 18 January 2026.",
+        time(23, 59),
+        "GMT",
+        "2026-01-18T23:59:00Z",
+    ),
+    ("Submissions close at 23:59 AoE on 1 May 2025.", time(23, 59), "AoE", "2025-05-02T11:59:00Z"),
     ("Deadline: 1 May 2025 (AoE).", None, "AoE", "2025-05-02T11:59:00Z"),
     ("Deadline: 1 May 2025 at 12:00 UTC+3.", time(12, 0), "UTC+3", "2025-05-01T09:00:00Z"),
-    ("Applications close at 11:59PM PST on October 22, 2025.", time(23, 59), "PST",
-     "2025-10-23T07:59:00Z"),
-    ("Inscripciones hasta las 14:00 horas del 10 de abril de 2025 (hora de Madrid).",
-     time(14, 0), "Europe/Madrid", "2025-04-10T12:00:00Z"),
-    ("Postulaciones hasta las 23:59 del 15 de abril de 2025 (hora de Chile).", time(23, 59),
-     "America/Santiago", "2025-04-16T03:59:00Z"),
-    ("Inscripciones hasta el 10 de abril de 2025 a las 14:00 (hora de Madrid).",
-     time(14, 0), "Europe/Madrid", "2025-04-10T12:00:00Z"),
-    ("Date limite : 12 mai 2025 à 23h59 (heure de Paris).", time(23, 59), "Europe/Paris",
-     "2025-05-12T21:59:00Z"),
+    (
+        "Applications close at 11:59PM PST on October 22, 2025.",
+        time(23, 59),
+        "PST",
+        "2025-10-23T07:59:00Z",
+    ),
+    (
+        "Inscripciones hasta las 14:00 horas del 10 de abril de 2025 (hora de Madrid).",
+        time(14, 0),
+        "Europe/Madrid",
+        "2025-04-10T12:00:00Z",
+    ),
+    (
+        "Postulaciones hasta las 23:59 del 15 de abril de 2025 (hora de Chile).",
+        time(23, 59),
+        "America/Santiago",
+        "2025-04-16T03:59:00Z",
+    ),
+    (
+        "Inscripciones hasta el 10 de abril de 2025 a las 14:00 (hora de Madrid).",
+        time(14, 0),
+        "Europe/Madrid",
+        "2025-04-10T12:00:00Z",
+    ),
+    (
+        "Date limite : 12 mai 2025 à 23h59 (heure de Paris).",
+        time(23, 59),
+        "Europe/Paris",
+        "2025-05-12T21:59:00Z",
+    ),
     ("Inscrições até às 18h do dia 30 de abril de 2025.", time(18, 0), None, None),
-    ("Prazo: 30 de abril de 2025, às 18h (horário de Brasília).", time(18, 0),
-     "America/Sao_Paulo", "2025-04-30T21:00:00Z"),
-    ("Please comment by Friday 4 April, 3pm UK time.", time(15, 0), "Europe/London",
-     "2025-04-04T14:00:00Z"),
+    (
+        "Prazo: 30 de abril de 2025, às 18h (horário de Brasília).",
+        time(18, 0),
+        "America/Sao_Paulo",
+        "2025-04-30T21:00:00Z",
+    ),
+    (
+        "Please comment by Friday 4 April, 3pm UK time.",
+        time(15, 0),
+        "Europe/London",
+        "2025-04-04T14:00:00Z",
+    ),
 ]
 
 

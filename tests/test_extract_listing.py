@@ -44,8 +44,10 @@ def test_the_kind_of_opportunity(title: str, text: str, kind: str) -> None:
 COUNTRIES = [
     ("The meeting is held in Lisbon, Portugal.", ("PT",)),
     ("Open to applicants from the USA and the UK.", ("US", "GB")),
-    ("Participants from South Korea, Viet Nam and the Democratic Republic of the Congo.",
-     ("KR", "VN", "CD")),
+    (
+        "Participants from South Korea, Viet Nam and the Democratic Republic of the Congo.",
+        ("KR", "VN", "CD"),
+    ),
     ("Talleres en Bogotá, Colombia y en México.", ("CO", "MX")),
     ("Ateliers au Sénégal et en Côte d'Ivoire.", ("SN", "CI")),
     ("Oficinas no Brasil e em Moçambique.", ("BR", "MZ")),
@@ -95,29 +97,41 @@ def test_online_means_the_opportunity_itself_is_virtual(text: str, expected: boo
 # --- Funding -----------------------------------------------------------------------------
 
 FUNDING = [
-    ("Travel and accommodation costs will be covered.", ("travel", "accommodation"), None,
-     None),
+    ("Travel and accommodation costs will be covered.", ("travel", "accommodation"), None, None),
     ("We offer a monthly stipend of €1,200.", ("stipend",), Decimal("1200"), "EUR"),
     ("Registration fees are waived for selected participants.", ("fees",), None, None),
-    ("Grants of up to USD 2,500 are available to cover travel.", ("travel",), Decimal("2500"),
-     "USD"),
+    (
+        "Grants of up to USD 2,500 are available to cover travel.",
+        ("travel",),
+        Decimal("2500"),
+        "USD",
+    ),
     ("Participants must cover their own travel costs.", (), None, None),
     ("Hotel information is on the website.", (), None, None),
     ("Se cubren los gastos de viaje y el alojamiento.", ("travel", "accommodation"), None, None),
     ("Une allocation mensuelle de 800 euros est versée.", ("stipend",), Decimal("800"), "EUR"),
-    ("Les frais de voyage et l'hébergement sont pris en charge.", ("travel", "accommodation"),
-     None, None),
+    (
+        "Les frais de voyage et l'hébergement sont pris en charge.",
+        ("travel", "accommodation"),
+        None,
+        None,
+    ),
     ("A bolsa inclui passagens aéreas e hospedagem.", ("travel", "accommodation"), None, None),
-    ("Serão concedidas bolsas que cobrem passagens e hospedagem.", ("travel", "accommodation"),
-     None, None),
+    (
+        "Serão concedidas bolsas que cobrem passagens e hospedagem.",
+        ("travel", "accommodation"),
+        None,
+        None,
+    ),
     ("Ajuda de custo de R$ 1.500,00 por mês.", ("stipend",), Decimal("1500.00"), "BRL"),
     ("Salary: £32,000 a year.", (), None, None),
 ]
 
 
 @pytest.mark.parametrize(("text", "offered", "amount", "currency"), FUNDING)
-def test_what_the_opportunity_pays_for(text: str, offered: tuple[str, ...],
-                                       amount: Decimal | None, currency: str | None) -> None:
+def test_what_the_opportunity_pays_for(
+    text: str, offered: tuple[str, ...], amount: Decimal | None, currency: str | None
+) -> None:
     funding = extract("", text, published=PUBLISHED).funding
     assert (funding.offered, funding.amount, funding.currency) == (offered, amount, currency)
 
@@ -126,14 +140,14 @@ def test_what_the_opportunity_pays_for(text: str, offered: tuple[str, ...],
 
 LANGUAGES = [
     ("The deadline for applications is approaching, so please send us your proposal.", "en"),
-    ("La convocatoria está abierta hasta el 30 de abril para las organizaciones de la región.",
-     "es"),
-    ("Les candidatures sont ouvertes jusqu'au 30 avril pour les associations de la région.",
-     "fr"),
+    (
+        "La convocatoria está abierta hasta el 30 de abril para las organizaciones de la región.",
+        "es",
+    ),
+    ("Les candidatures sont ouvertes jusqu'au 30 avril pour les associations de la région.", "fr"),
     ("As inscrições estão abertas até 30 de abril para as organizações da região.", "pt"),
     ("Die Bewerbungsfrist endet am 30. April für alle Organisationen in der Region.", "de"),
-    ("Le iscrizioni sono aperte fino al 30 aprile per tutte le associazioni della regione.",
-     "it"),
+    ("Le iscrizioni sono aperte fino al 30 aprile per tutte le associazioni della regione.", "it"),
     ("राजस्थान पुलिस कांस्टेबल भर्ती पात्रता मानदंड", "hi"),
 ]
 
@@ -156,15 +170,19 @@ def test_a_short_text_keeps_the_declared_language() -> None:
 
 EVENTS = [
     ("The summit takes place 17-19 July 2025 in Nairobi.", date(2025, 7, 17), date(2025, 7, 19)),
-    ("El encuentro será del 3 al 5 de mayo de 2025 en Quito.", date(2025, 5, 3),
-     date(2025, 5, 5)),
+    ("El encuentro será del 3 al 5 de mayo de 2025 en Quito.", date(2025, 5, 3), date(2025, 5, 5)),
     ("Le forum se tiendra du 3 au 5 mai 2025 à Tunis.", date(2025, 5, 3), date(2025, 5, 5)),
-    ("O fórum acontecerá de 3 a 5 de maio de 2025 em Maputo.", date(2025, 5, 3),
-     date(2025, 5, 5)),
-    ("O evento será realizado nos dias 12 e 13 de junho de 2025.", date(2025, 6, 12),
-     date(2025, 6, 13)),
-    ("El encuentro se realizará los días 12 y 13 de junio de 2025.", date(2025, 6, 12),
-     date(2025, 6, 13)),
+    ("O fórum acontecerá de 3 a 5 de maio de 2025 em Maputo.", date(2025, 5, 3), date(2025, 5, 5)),
+    (
+        "O evento será realizado nos dias 12 e 13 de junho de 2025.",
+        date(2025, 6, 12),
+        date(2025, 6, 13),
+    ),
+    (
+        "El encuentro se realizará los días 12 y 13 de junio de 2025.",
+        date(2025, 6, 12),
+        date(2025, 6, 13),
+    ),
     ("Webinar on 20 March 2025 at 15:00 UTC.", date(2025, 3, 20), None),
 ]
 
@@ -177,7 +195,10 @@ def test_event_dates(text: str, start: date, end: date | None) -> None:
 
 
 def test_a_date_range_in_the_title_is_the_event() -> None:
-    result = extract("Strategic litigation school, 6-9 October 2025, Dar es Salaam",
-                     "Apply by 1 August 2025.", published=PUBLISHED)
+    result = extract(
+        "Strategic litigation school, 6-9 October 2025, Dar es Salaam",
+        "Apply by 1 August 2025.",
+        published=PUBLISHED,
+    )
     assert (result.event_start, result.event_end) == (date(2025, 10, 6), date(2025, 10, 9))
     assert [d.on for d in result.deadlines] == [date(2025, 8, 1)]
