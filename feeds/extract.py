@@ -159,6 +159,36 @@ _ROLLING = re.compile(
     r"fortlaufend|jederzeit|a sportello|senza scadenza|sempre apert[oa]|"
     r"in qualsiasi momento)(?![^\W\d_])"
 )
+_ROLLING_HINTS = (
+    "rolling",
+    "filled",
+    "no closing",
+    "no deadline",
+    "no fixed",
+    "any time",
+    "anytime",
+    "year round",
+    "the year",
+    "permanente",
+    "todo el año",
+    "sin fecha",
+    "sin plazo",
+    "continu",
+    "fil de l",
+    "sans date",
+    "spontan",
+    "fluxo",
+    "sem prazo",
+    "qualquer momento",
+    "laufend",
+    "jederzeit",
+    "sportello",
+    "senza scadenza",
+    "sempre apert",
+    "qualsiasi momento",
+    "there is no",
+)
+"""Substrings one of which every rolling phrase contains: a cheap test before the pattern."""
 _RELATIVE = re.compile(
     r"(?<![^\W\d_])(?:within|in the|no later than|not later than)\s+(?P<n>\d{1,3}|[a-z\-]+)\s+"
     r"(?P<unit>(?:calendar |working |business )?(?:days?|weeks?|months?))\s+"
@@ -296,7 +326,7 @@ def extract(
     event_start, event_end = _event_dates(by_sentence, verdicts, opportunity_kind)
     return Extraction(
         deadlines=deadlines,
-        is_rolling=bool(_ROLLING.search(low)),
+        is_rolling=any(hint in low for hint in _ROLLING_HINTS) and bool(_ROLLING.search(low)),
         event_start=event_start,
         event_end=event_end,
         kind=opportunity_kind,

@@ -60,8 +60,22 @@ def mask_urls(text: str) -> str:
     if "://" in text or "www." in text:
         text = _URL.sub(blank, text)
     if "@" in text:
-        text = _EMAIL.sub(blank, text)
+        for at in [i for i, ch in enumerate(text) if ch == "@"]:
+            match = _EMAIL.match(text, _word_start(text, at))
+            if match and match.start() < at < match.end():
+                text = (
+                    text[: match.start()]
+                    + " " * (match.end() - match.start())
+                    + text[match.end() :]
+                )
     return text
+
+
+def _word_start(text: str, position: int) -> int:
+    """Where the run of address characters ending at `position` starts."""
+    while position > 0 and (text[position - 1].isalnum() or text[position - 1] in "._+-"):
+        position -= 1
+    return position
 
 
 def split_sentences(text: str, offset: int = 0, *, is_title: bool = False) -> list[Sentence]:
