@@ -433,9 +433,10 @@ def _judge(low: str, sentence: Sentence, members: list[DateUnit], index: int) ->
         if name in _NEGATIVE_CLASSES:
             if unit.is_range and name in (_START, _TIGHT):
                 continue
-            if name in (_EVENT_VERB, _EVENT_NOUN) and len(gap) <= _ACTION_WINDOW:
-                event_between = True
-            if not _negative_applies(low, name, start, gap, adjacent, lo):
+            applies = _negative_applies(low, name, start, gap, adjacent, lo)
+            if name == _EVENT_NOUN or (name == _EVENT_VERB and applies):
+                event_between = event_between or len(gap) <= _ACTION_WINDOW
+            if not applies:
                 continue
             if weak_at is not None or closing_at is not None:
                 tied = weak_at if weak_at is not None else closing_at
