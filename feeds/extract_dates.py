@@ -44,6 +44,8 @@ _DAY_FIRST = re.compile(
     rf"{_DAY}\.?\s*,?\s*(?:(?:of|de|del|the)\s+)?{_MONTH}"
     rf"(?:\s*,?\s*(?:(?:de|del|of)\s+)?{_YEAR})?"
 )
+_HYPHENATED = re.compile(rf"{_DAY}-{_MONTH}-{_YEAR}")
+"""15-Apr-2025, as many calendars and mailing lists write it."""
 _MONTH_BEFORE = re.compile(rf"{_NOT_LETTER_BEFORE}{_MONTH}\s*(?:the\s+)?$")
 _MONTH_FIRST = re.compile(rf"{_MONTH}\s*(?:the\s+)?{_DAY}(?:\s*,?\s*{_YEAR})?")
 _WEEKDAY_BEFORE = re.compile(
@@ -216,7 +218,7 @@ _TIME_BEFORE = re.compile(
     r"(?i:(?:on|le|el|del|de|do|da|am|il|the|dia|of)\s*){0,2}$"
 )
 _TIME_AFTER = re.compile(
-    r"\s*,?\s*(?:\(?\s*(?i:at|à|a las|a la|às|as|alle ore|alle|um|by|before|until|till|-|–|,)"
+    r"\s*,?\s*\(?\s*(?:(?i:at|à|a las|a la|às|as|alle ore|alle|um|by|before|until|till|-|–|,)"
     rf"\s*)?(?i:{_time_pattern(True)})\s*(?:{_zone_pattern(True)})?"
 )
 _ZONE_AFTER = re.compile(
@@ -422,7 +424,7 @@ def _mention_at(
                     numeric=None if short["sep"] == "." else (a, b),
                     guessed=True,
                 )
-        named = _DAY_FIRST.match(low, position)
+        named = _HYPHENATED.match(low, position) or _DAY_FIRST.match(low, position)
         if named and _month_ok(named, text, True, language):
             return _named(named, position, True)
         before_word = low[max(0, position - 3) : position].rstrip(" \u00a0")
@@ -781,4 +783,16 @@ def _read_zone(match: re.Match) -> str | None:
         if re.search(rf"\b{re.escape(name)}\b", lower):
             return zone
     label = label.replace("−", "-").replace(" ", "").upper()
+    if label in _NORTH_AMERICAN:
+        return _NORTH_AMERICAN[label]
     return label if resolve_zone(label) else None
+
+
+_NORTH_AMERICAN = {
+    "ET": "America/New_York",
+    "CT": "America/Chicago",
+    "MT": "America/Denver",
+    "PT": "America/Los_Angeles",
+    "AKT": "America/Anchorage",
+}
+"""Zones written without standard or daylight ("5 p.m. ET"): the place, so the date decides."""

@@ -47,6 +47,7 @@ SINGLE = [
     ("3 aprile 2025", "it", date(2025, 4, 3)),
     ("20.09.2026", "de", date(2026, 9, 20)),
     ("2025-06-30", "en", date(2025, 6, 30)),
+    ("15-Apr-2025", "en", date(2025, 4, 15)),
     ("25/12/2025", "en", date(2025, 12, 25)),
 ]
 
@@ -261,6 +262,19 @@ TIMES = [
         "Europe/London",
         "2025-04-04T14:00:00Z",
     ),
+    (
+        "Deadline: April 15, 2025 at 11:59 p.m. PT",
+        time(23, 59),
+        "America/Los_Angeles",
+        "2025-04-16T06:59:00Z",
+    ),
+    (
+        "Closing date: Friday, 4 April 2025 (midnight UK time)",
+        time(23, 59),
+        "Europe/London",
+        "2025-04-04T22:59:00Z",
+    ),
+    ("Deadline: 15 April 2025, 23:59 (GMT+1)", time(23, 59), "GMT+1", "2025-04-15T22:59:00Z"),
 ]
 
 
