@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 from . import lexicon
 from .closing import closing_instant
-from .extract_dates import DateUnit, find_dates
+from .extract_dates import ZONE_ABBREVIATIONS, DateUnit, find_dates
 from .extract_place import find_countries, is_online
 from .extract_text import Sentence, detect_language, mask_urls, split_sentences, to_text
 from .types import Extraction, FoundDeadline, Funding
@@ -92,11 +92,12 @@ _ACTION_RE = _words(lexicon.ACTIONS)
 _RIGHT_ACTION_RE = _words(lexicon.IMPERATIVE_ACTIONS)
 _NOUN_RE = _words(lexicon.DEADLINE_NOUNS)
 _CALL_RE = _words(lexicon.CALLS)
+_ZONE_ABBREVIATIONS = {label.lower() for label in ZONE_ABBREVIATIONS} | {"et", "ct", "mt", "pt"}
 _FILLER = re.compile(
     r"(?:\s|[(),:;.\-–—]|(?<![^\W\d_])(?:on|the|le|la|las|los|el|il|lo|o|a|as|am|dia|day|soon|is|are|"
     r"will be|be|at|of|de|del|do|da|au|à|às|um|zum|den|der|that|this|next|coming|midnight|"
     r"noon|gmt|utc|aoe|ore|alle|uhr|h|hrs|\d{1,2}[:.h]\d{2}|\d{1,2}\s*[ap]\.?\s?m\.?|"
-    r"[a-z]{2,4}t)(?![^\W\d_]))*"
+    rf"{'|'.join(sorted(_ZONE_ABBREVIATIONS, key=len, reverse=True))})(?![^\W\d_]))*"
 )
 _RANGE_PREFIX_END = re.compile(
     r"(?<![^\W\d_])(?:from|between|du|del|dal|dalle|de|desde|entre|vom|von|zwischen|tra|fra|"
@@ -151,13 +152,16 @@ _ROLLING = re.compile(
     r"(?:open|remain open|accepted|considered) until (?:the )?(?:position|post|role|vacancy) "
     r"is filled|until filled|open until filled|no (?:closing date|deadline|fixed deadline)|"
     r"there is no (?:closing date|deadline)|apply (?:at )?any ?time|"
-    r"applications? (?:are )?accepted (?:at )?any ?time|all year round|throughout the year|"
+    r"(?:apply|applications? (?:are )?(?:accepted|welcome)|submit)[^.;]{0,30}"
+    r"(?:throughout the year|all year round|year-round)|"
+    r"applications? (?:are )?accepted (?:at )?any ?time|"
     r"convocatoria (?:abierta )?permanente|(?:abierta|abierto) todo el año|"
-    r"sin fecha l[ií]mite|sin plazo|de forma continua|au fil de l'eau|en continu|"
-    r"sans date limite|candidatures? spontan[ée]es?|fluxo cont[ií]nuo|"
-    r"inscri[çc][õo]es permanentes|sem prazo|a qualquer momento|laufende? bewerbung|"
-    r"fortlaufend|jederzeit|a sportello|senza scadenza|sempre apert[oa]|"
-    r"in qualsiasi momento)(?![^\W\d_])"
+    r"sin fecha l[ií]mite|sin plazo|au fil de l'eau|recrutement en continu|"
+    r"candidatures? (?:re[çc]ues )?en continu|sans date limite|candidatures? spontan[ée]es?|"
+    r"fluxo cont[ií]nuo|inscri[çc][õo]es permanentes|sem prazo|"
+    r"(?:inscri[çc][õo]es|candidaturas?)(?: abertas?)? a qualquer momento|"
+    r"bewerbungen (?:sind )?jederzeit|jederzeit bewerben|laufende? bewerbung|"
+    r"a sportello|senza scadenza|candidature in qualsiasi momento)(?![^\W\d_])"
 )
 _ROLLING_HINTS = (
     "rolling",
