@@ -315,6 +315,19 @@ def test_rolling_calls_are_marked_and_have_no_date(text: str) -> None:
     assert result.deadlines == ()
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Our events are held throughout the year.",
+        "Puede contactarnos en cualquier momento.",
+        "Vous pouvez nous écrire en continu sur le forum.",
+        "O pedido pode ser cancelado a qualquer momento.",
+    ],
+)
+def test_words_of_always_that_are_not_about_applying_are_not_rolling(text: str) -> None:
+    assert not extract("News", text, published=PUBLISHED).is_rolling
+
+
 def test_a_call_with_a_date_is_not_rolling() -> None:
     assert not extract("Call", "Deadline: 15 April 2025.", published=PUBLISHED).is_rolling
 
