@@ -12,7 +12,7 @@ from flask import Flask
 
 from . import database  # noqa: F401  (registers the SQLite pragmas on every engine)
 from .config import DEFAULTS
-from .extensions import db, migrate
+from .extensions import csrf, db, migrate
 from .extensions import mail as mail_extension
 from .settings import ConfigError, finish_config
 
@@ -50,6 +50,7 @@ def create_app(
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     mail_extension.init_app(app)
+    csrf.init_app(app)
 
     from . import browse, cli, errors, health, mail, web
 

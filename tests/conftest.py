@@ -7,6 +7,7 @@ CI). Its schema is built once per session by the migrations, and emptied after e
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -119,6 +120,14 @@ def client(app):
 def runner(app):
     """A runner for the app's `flask` commands."""
     return app.test_cli_runner()
+
+
+def csrf_token(client, path: str) -> str:
+    """The CSRF token of the form on the page at `path`, as a browser would send it back."""
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    assert match, f"no CSRF token in the form at {path}"
+    return match.group(1)
 
 
 @pytest.fixture
