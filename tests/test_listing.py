@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 import time_machine
+from conftest import csrf_token
 
 from directory.extensions import db
 from directory.models import Deadline, Opportunity, Source
@@ -242,7 +243,10 @@ def test_times_are_shown_in_the_readers_zone_beside_the_stated_one(client, creat
     assert "11 March 2026, 17:00 Africa/Nairobi as stated" in html
     assert "times in UTC" in html
 
-    response = client.post("/time-zone", data={"tz": "America/Bogota", "next": "/?kind=event"})
+    token = csrf_token(client, "/time-zone")
+    response = client.post(
+        "/time-zone", data={"tz": "America/Bogota", "next": "/?kind=event", "csrf_token": token}
+    )
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/?kind=event")
     cookie = response.headers["Set-Cookie"]
@@ -253,14 +257,19 @@ def test_times_are_shown_in_the_readers_zone_beside_the_stated_one(client, creat
 
 
 def test_the_time_zone_form_refuses_unknown_zones_and_foreign_redirects(client):
-    assert client.post("/time-zone", data={"tz": "Mars/Olympus"}).status_code == 400
+    token = csrf_token(client, "/time-zone")
+    assert client.post("/time-zone", data={"tz": "UTC"}).status_code == 400  # no CSRF token
+    bad = client.post("/time-zone", data={"tz": "Mars/Olympus", "csrf_token": token})
+    assert bad.status_code == 400 and "Choose a time zone" in bad.get_data(as_text=True)
     for target in (
         "//evil.example.org/",
         "https://evil.example.org/",
         "javascript:alert(1)",
         "/\\evil",
     ):
-        response = client.post("/time-zone", data={"tz": "UTC", "next": target})
+        response = client.post(
+            "/time-zone", data={"tz": "UTC", "next": target, "csrf_token": token}
+        )
         assert response.headers["Location"].endswith("/"), target
         assert "evil" not in response.headers["Location"]
     page = html_of(client, "/time-zone?next=/")
