@@ -3,8 +3,9 @@ Atom and iCalendar feeds. Views read the request, call plain functions, and rend
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from urllib.parse import urlencode, urlsplit
 
 from flask import (
@@ -21,6 +22,7 @@ from flask import (
 from sqlalchemy import func, select
 
 from . import atom, calendar, facets, queries, results
+from .display import zone_label
 from .extensions import db
 from .filters import Filters, ParsedQuery, Problem, parse_filters, query_args
 from .models import Deadline, Opportunity, utcnow
@@ -41,11 +43,21 @@ MAX_ID = 2**31 - 1
 def _create_caches(state) -> None:
     state.app.extensions["openings.counts"] = results.MinuteCache(size=256)
     state.app.extensions["openings.feeds"] = results.MinuteCache(size=32)
+    state.app.extensions["openings.pages"] = results.MinuteCache(size=256)
 
 
 @bp.get("/")
 def index():
-    now = utcnow()
+    return _cached_page(_render_index)
+
+
+@bp.get("/opportunities/<int:opportunity_id>")
+def detail(opportunity_id: int):
+    opportunity = _published(opportunity_id)
+    return _cached_page(lambda at, zone: _render_detail(opportunity, at, zone))
+
+
+def _render_index(now: datetime, zone: tzinfo) -> str:
     parsed = parse_filters(request.args)
     problems = list(parsed.problems)
     try:
@@ -59,7 +71,7 @@ def index():
     counts = results.cached_counts(
         current_app.extensions["openings.counts"], db.session, parsed.filters, now
     )
-    html = render_template(
+    return render_template(
         "browse/index.html",
         filters=parsed.filters,
         page=page,
@@ -68,40 +80,46 @@ def index():
         problems=problems,
         is_later_page=bool(parsed.cursor),
         chosen=sum(1 for name, _ in query_args(parsed.filters) if name not in ("q", "sort")),
-        zone=reader_zone(),
+        zone=zone,
         now=now,
         url_with=lambda **extra: _list_url("browse.index", parsed.filters, **extra),
         feed_url=lambda endpoint: _list_url(endpoint, parsed.filters),
     )
-    return _page(html, now)
 
 
-@bp.get("/opportunities/<int:opportunity_id>")
-def detail(opportunity_id: int):
-    opportunity = _published(opportunity_id)
-    now = utcnow()
+def _render_detail(opportunity: Opportunity, now: datetime, zone: tzinfo) -> str:
     has_closed = bool(opportunity.deadlines) and all(d.due_at <= now for d in opportunity.deadlines)
     similar: list[results.Result] = []
+    similar_url = None
     if has_closed:
         regions = tuple(dict.fromkeys(r for r in map(region_of, opportunity.country_codes) if r))
-        similar = [
-            r
-            for r in _find(
-                queries.similar_open(opportunity.kind, regions), now, limit=SIMILAR_SIZE + 1
-            ).results
-            if r.opportunity.id != opportunity.id
-        ][:SIMILAR_SIZE]
-    html = render_template(
+        alike = queries.similar_open(opportunity.kind, regions)
+        found = _find(alike, now, limit=SIMILAR_SIZE + 1).results
+        similar = [r for r in found if r.opportunity.id != opportunity.id][:SIMILAR_SIZE]
+        similar_url = _list_url("browse.index", alike)
+    return render_template(
         "browse/detail.html",
         opportunity=opportunity,
         has_closed=has_closed,
         similar=similar,
-        similar_url=_list_url("browse.index", queries.similar_open(opportunity.kind, regions))
-        if has_closed
-        else None,
-        zone=reader_zone(),
+        similar_url=similar_url,
+        zone=zone,
         now=now,
     )
+
+
+def _cached_page(render: Callable[[datetime, tzinfo], str]) -> Response:
+    """A page rendered at most once a minute per address, reader's zone and version of the data.
+
+    It is rendered as of the end of the current minute, so a page served at any moment of
+    that minute never counts down more time than is left (at most a minute less).
+    """
+    now = utcnow()
+    minute = now.replace(second=0, microsecond=0)
+    zone = reader_zone()
+    key = results.minute_key(db.session, now, "page", request.full_path, zone_label(zone))
+    cache = current_app.extensions["openings.pages"]
+    html = cache.get(key, lambda: render(minute + timedelta(minutes=1), zone))
     return _page(html, now)
 
 
@@ -247,7 +265,7 @@ def _cached_feed(now: datetime, key: tuple, build) -> bytes:
 
 def _last_change(now: datetime) -> datetime:
     """The latest moment a feed's content could have changed: data edited, or a deadline passing."""
-    edited = results.data_version(db.session)
+    edited = results.data_version(db.session)[0]
     closed = db.session.scalar(select(func.max(Deadline.due_at)).where(Deadline.due_at <= now))
     moments = [m for m in (edited, closed) if m is not None]
     return max(moments) if moments else datetime(2020, 1, 1, tzinfo=UTC)

@@ -148,9 +148,16 @@ def counts(session: Session, filters: Filters, now: datetime) -> Counts:
     return Counts(total=count(session, filters, now), facets=facets)
 
 
-def data_version(session: Session) -> datetime | None:
-    """When anything listed last changed (an index lookup): part of cache keys and Last-Modified."""
-    return session.scalar(select(func.max(Opportunity.updated_at)))
+def data_version(session: Session) -> tuple[datetime | None, int | None]:
+    """When anything listed last changed, and the newest id (two index lookups): part of cache keys.
+
+    An edit with an older clock, or a deletion, goes unseen here; cache keys also carry the
+    minute, so such a change shows within a minute.
+    """
+    newest = select(func.max(Opportunity.id)).scalar_subquery()
+    changed = select(func.max(Opportunity.updated_at)).scalar_subquery()
+    row = session.execute(select(changed, newest)).one()
+    return row[0], row[1]
 
 
 def source_names(session: Session) -> dict[int, str]:

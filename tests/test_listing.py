@@ -138,13 +138,16 @@ def test_search_ranks_by_relevance_when_asked(client, create_opportunity):
 def test_search_follows_edits_and_deletions(client, create_opportunity):
     opportunity = create_opportunity("Summit on water rights", deadlines=[("registration", day(3))])
     assert titles(html_of(client, "/?q=water")) == ["Summit on water rights"]
-    opportunity.title = "Summit on land rights"
-    db.session.commit()
-    assert titles(html_of(client, "/?q=water")) == []
-    assert titles(html_of(client, "/?q=land")) == ["Summit on land rights"]
-    db.session.execute(db.delete(Opportunity).where(Opportunity.id == opportunity.id))
-    db.session.commit()
-    assert titles(html_of(client, "/?q=land")) == []
+    # pages are kept for the minute: each change happens a minute later, as it would
+    with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+        opportunity.title = "Summit on land rights"
+        db.session.commit()
+        assert titles(html_of(client, "/?q=water")) == []
+        assert titles(html_of(client, "/?q=land")) == ["Summit on land rights"]
+    with time_machine.travel(NOW + timedelta(minutes=2), tick=False):
+        db.session.execute(db.delete(Opportunity).where(Opportunity.id == opportunity.id))
+        db.session.commit()
+        assert titles(html_of(client, "/?q=land")) == []
 
 
 @pytest.mark.parametrize(
@@ -377,3 +380,14 @@ def test_a_deadline_added_on_its_own_sets_closes_at(app, create_opportunity):
     db.session.commit()
     db.session.refresh(opportunity)
     assert opportunity.closes_at == closing_instant(day(20))
+
+
+def test_a_page_kept_for_the_minute_never_counts_down_more_time_than_is_left(
+    client, create_opportunity
+):
+    create_opportunity("Exact", deadlines=[("application", day(3), time(12, 0), "UTC")])
+    with time_machine.travel(NOW + timedelta(seconds=30), tick=False):
+        first = client.get("/")
+        assert "closes in 2 days" in first.get_data(as_text=True)  # 2 days 23 h 59 min 30 s left
+    with time_machine.travel(NOW + timedelta(seconds=59), tick=False):
+        assert client.get("/").headers["ETag"] == first.headers["ETag"]
