@@ -40,22 +40,65 @@ CONNECTIONS = 16
 WORKERS = 2
 
 TOPICS = [
-    "legal empowerment", "access to justice", "land rights", "community paralegals",
-    "climate justice", "gender justice", "human rights defenders", "digital rights",
-    "strategic litigation", "migrant rights", "housing rights", "labour rights",
-    "transitional justice", "anti-corruption", "indigenous rights", "water rights",
-    "freedom of expression", "criminal justice reform", "legal aid", "open government",
+    "legal empowerment",
+    "access to justice",
+    "land rights",
+    "community paralegals",
+    "climate justice",
+    "gender justice",
+    "human rights defenders",
+    "digital rights",
+    "strategic litigation",
+    "migrant rights",
+    "housing rights",
+    "labour rights",
+    "transitional justice",
+    "anti-corruption",
+    "indigenous rights",
+    "water rights",
+    "freedom of expression",
+    "criminal justice reform",
+    "legal aid",
+    "open government",
 ]
 CITIES = [
-    ("Nairobi", "KE"), ("Kampala", "UG"), ("Dakar", "SN"), ("Accra", "GH"), ("Lagos", "NG"),
-    ("Johannesburg", "ZA"), ("Bogotá", "CO"), ("Lima", "PE"), ("São Paulo", "BR"),
-    ("Mexico City", "MX"), ("Buenos Aires", "AR"), ("Manila", "PH"), ("Jakarta", "ID"),
-    ("Dhaka", "BD"), ("Kathmandu", "NP"), ("Delhi", "IN"), ("Tunis", "TN"), ("Amman", "JO"),
-    ("Beirut", "LB"), ("Brussels", "BE"), ("Geneva", "CH"), ("Tbilisi", "GE"), ("Kyiv", "UA"),
-    ("Washington", "US"), ("Toronto", "CA"), ("Bangkok", "TH"), ("Harare", "ZW"), ("Lusaka", "ZM"),
+    ("Nairobi", "KE"),
+    ("Kampala", "UG"),
+    ("Dakar", "SN"),
+    ("Accra", "GH"),
+    ("Lagos", "NG"),
+    ("Johannesburg", "ZA"),
+    ("Bogotá", "CO"),
+    ("Lima", "PE"),
+    ("São Paulo", "BR"),
+    ("Mexico City", "MX"),
+    ("Buenos Aires", "AR"),
+    ("Manila", "PH"),
+    ("Jakarta", "ID"),
+    ("Dhaka", "BD"),
+    ("Kathmandu", "NP"),
+    ("Delhi", "IN"),
+    ("Tunis", "TN"),
+    ("Amman", "JO"),
+    ("Beirut", "LB"),
+    ("Brussels", "BE"),
+    ("Geneva", "CH"),
+    ("Tbilisi", "GE"),
+    ("Kyiv", "UA"),
+    ("Washington", "US"),
+    ("Toronto", "CA"),
+    ("Bangkok", "TH"),
+    ("Harare", "ZW"),
+    ("Lusaka", "ZM"),
 ]
 KINDS = {
-    "event": ["Regional summit on", "Convening on", "Forum on", "Learning exchange on", "Conference on"],
+    "event": [
+        "Regional summit on",
+        "Convening on",
+        "Forum on",
+        "Learning exchange on",
+        "Conference on",
+    ],
     "travel_grant": ["Travel grants to attend the forum on", "Travel support for the summit on"],
     "fellowship": ["Fellowship in", "Leadership fellowship on", "Research fellowship on"],
     "grant": ["Small grants for", "Seed grants for", "Core support grants for"],
@@ -77,7 +120,13 @@ SENTENCES = [
     "Interpretation is offered in English, French, Spanish and Portuguese.",
 ]
 WHO = ["paralegals", "lawyers", "activists", "community organisers", "researchers", "journalists"]
-ORGS = ["Justice Network", "Legal Empowerment Fund", "Rights Collective", "Open Law Institute", "Paralegal Alliance"]
+ORGS = [
+    "Justice Network",
+    "Legal Empowerment Fund",
+    "Rights Collective",
+    "Open Law Institute",
+    "Paralegal Alliance",
+]
 FUNDING = ["a stipend", "travel support", "a small grant", "full funding", "mentoring"]
 REGIONS = ["Africa", "Latin America", "Asia", "the Middle East", "Eastern Europe"]
 
@@ -94,17 +143,33 @@ FILTERED = [
     "status=rolling",
 ]
 SEARCHES = [
-    "travel grant justice", "paralegals", "land rights", "climate", "fellowship lawyers",
-    "summit nairobi", "digital rights", "housing", "legal aid grants", "indigenous",
-    "strategic litigation", "migrant", "corruption", "water", "gender justice fellowship",
+    "travel grant justice",
+    "paralegals",
+    "land rights",
+    "climate",
+    "fellowship lawyers",
+    "summit nairobi",
+    "digital rights",
+    "housing",
+    "legal aid grants",
+    "indigenous",
+    "strategic litigation",
+    "migrant",
+    "corruption",
+    "water",
+    "gender justice fellowship",
 ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", help="database URL (default: a SQLite file in a temporary folder)")
+    parser.add_argument(
+        "--database", help="database URL (default: a SQLite file in a temporary folder)"
+    )
     parser.add_argument("--opportunities", type=int, default=OPPORTUNITIES)
-    parser.add_argument("--seconds", type=int, default=10, help="load per route, after 2 s of warm-up")
+    parser.add_argument(
+        "--seconds", type=int, default=10, help="load per route, after 2 s of warm-up"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -123,13 +188,30 @@ def main() -> None:
     os.environ.update(env)
     started = time.perf_counter()
     ids = seed(url, args.opportunities)
-    print(f"seeded {args.opportunities:,} opportunities in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    print(
+        f"seeded {args.opportunities:,} opportunities in {time.perf_counter() - started:.0f} s",
+        file=sys.stderr,
+    )
 
     port = _free_port()
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
-         "--chdir", str(ROOT), "--pythonpath", str(ROOT / "bench"), "--log-level", "warning", "browse_app:app"],
-        env=env, cwd=ROOT, start_new_session=True,
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "--workers",
+            str(WORKERS),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--chdir",
+            str(ROOT),
+            "--pythonpath",
+            str(ROOT / "bench"),
+            "--log-level",
+            "warning",
+            "browse_app:app",
+        ],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -180,23 +262,44 @@ def seed(url: str, count: int) -> list[int]:
         now = datetime.now(UTC)
         db.session.execute(
             insert(Source),
-            [{"id": i, "name": f"{rng.choice(ORGS)} feed {i}", "url": f"https://feeds.example.org/{i}.xml",
-              "kind": "feed", "status": "active", "fetch_every_minutes": 60, "consecutive_errors": 0,
-              "created_at": now} for i in range(1, SOURCES + 1)],
+            [
+                {
+                    "id": i,
+                    "name": f"{rng.choice(ORGS)} feed {i}",
+                    "url": f"https://feeds.example.org/{i}.xml",
+                    "kind": "feed",
+                    "status": "active",
+                    "fetch_every_minutes": 60,
+                    "consecutive_errors": 0,
+                    "created_at": now,
+                }
+                for i in range(1, SOURCES + 1)
+            ],
         )
         batch = 5000
         for start in range(1, count + 1, batch):
             opportunities, countries, deadlines, entries = [], [], [], []
             for i in range(start, min(start + batch, count + 1)):
                 o, c, d = _opportunity(i, rng, today, now)
-                d = [{**x, "due_at": closing_instant(x["due_on"], x["due_time"], x["time_zone"])} for x in d]
+                d = [
+                    {**x, "due_at": closing_instant(x["due_on"], x["due_time"], x["time_zone"])}
+                    for x in d
+                ]
                 o["closes_at"] = max((x["due_at"] for x in d), default=None)
                 opportunities.append(o)
                 countries += c
                 deadlines += d
-                entries.append({"source_id": rng.randint(1, SOURCES), "opportunity_id": i,
-                                "entry_key": f"entry-{i}", "link": o["link"], "content_hash": "",
-                                "first_seen_at": o["first_seen_at"], "last_seen_at": now})
+                entries.append(
+                    {
+                        "source_id": rng.randint(1, SOURCES),
+                        "opportunity_id": i,
+                        "entry_key": f"entry-{i}",
+                        "link": o["link"],
+                        "content_hash": "",
+                        "first_seen_at": o["first_seen_at"],
+                        "last_seen_at": now,
+                    }
+                )
             db.session.execute(insert(Opportunity), opportunities)
             db.session.execute(insert(OpportunityCountry), countries)
             db.session.execute(insert(Deadline), deadlines)
@@ -210,7 +313,12 @@ def seed(url: str, count: int) -> list[int]:
         else:
             db.session.execute(text("ANALYZE"))
             db.session.commit()
-        ids = [i for (i,) in db.session.execute(text("SELECT id FROM opportunities WHERE status = 'published'"))]
+        ids = [
+            i
+            for (i,) in db.session.execute(
+                text("SELECT id FROM opportunities WHERE status = 'published'")
+            )
+        ]
         db.session.remove()
         db.engine.dispose()
     return ids
@@ -224,48 +332,88 @@ def _opportunity(i: int, rng: random.Random, today: date, now: datetime):
     who = rng.choice(WHO)
     sentences = rng.sample(SENTENCES, rng.randint(4, 8))
     summary = " ".join(
-        s.format(org=rng.choice(ORGS), who=who, topic=topic, topic2=topic2, funding=rng.choice(FUNDING),
-                 region=rng.choice(REGIONS), language=rng.choice(["English", "Spanish", "French"]))
+        s.format(
+            org=rng.choice(ORGS),
+            who=who,
+            topic=topic,
+            topic2=topic2,
+            funding=rng.choice(FUNDING),
+            region=rng.choice(REGIONS),
+            language=rng.choice(["English", "Spanish", "French"]),
+        )
         for s in sentences
     )
     first_seen = now - timedelta(days=rng.randint(0, 700), minutes=rng.randint(0, 1440))
     online = rng.random() < 0.2
     opportunity = {
-        "id": i, "title": title, "link": f"https://listings.example.org/{i}", "organiser": rng.choice(ORGS),
-        "kind": kind, "summary_html": f"<p>{summary}</p>", "summary_text": summary,
+        "id": i,
+        "title": title,
+        "link": f"https://listings.example.org/{i}",
+        "organiser": rng.choice(ORGS),
+        "kind": kind,
+        "summary_html": f"<p>{summary}</p>",
+        "summary_text": summary,
         "language": rng.choices(["en", "es", "fr", "pt"], weights=[70, 15, 10, 5])[0],
-        "place": None if online else city, "is_online": online,
-        "event_start_on": None, "event_end_on": None,
-        "offers_travel": rng.random() < 0.3, "offers_accommodation": rng.random() < 0.2,
-        "offers_fees": rng.random() < 0.1, "offers_stipend": rng.random() < 0.15,
-        "funding_amount": None, "funding_currency": None, "is_rolling": False,
-        "status": "published" if rng.random() < 0.98 else "hidden", "is_corrected": False,
-        "published_at": first_seen, "first_seen_at": first_seen, "updated_at": first_seen,
+        "place": None if online else city,
+        "is_online": online,
+        "event_start_on": None,
+        "event_end_on": None,
+        "offers_travel": rng.random() < 0.3,
+        "offers_accommodation": rng.random() < 0.2,
+        "offers_fees": rng.random() < 0.1,
+        "offers_stipend": rng.random() < 0.15,
+        "funding_amount": None,
+        "funding_currency": None,
+        "is_rolling": False,
+        "status": "published" if rng.random() < 0.98 else "hidden",
+        "is_corrected": False,
+        "published_at": first_seen,
+        "first_seen_at": first_seen,
+        "updated_at": first_seen,
     }
     if kind == "event":
         start = today + timedelta(days=rng.randint(-300, 250))
-        opportunity["event_start_on"], opportunity["event_end_on"] = start, start + timedelta(days=2)
+        opportunity["event_start_on"], opportunity["event_end_on"] = (
+            start,
+            start + timedelta(days=2),
+        )
     codes = [country] + ([rng.choice(CITIES)[1]] if rng.random() < 0.2 else [])
-    countries = [{"opportunity_id": i, "country_code": c, "position": n} for n, c in enumerate(dict.fromkeys(codes))]
+    countries = [
+        {"opportunity_id": i, "country_code": c, "position": n}
+        for n, c in enumerate(dict.fromkeys(codes))
+    ]
     deadlines = []
     roll = rng.random()
     if roll < 0.04:
         opportunity["is_rolling"] = True
     elif roll > 0.08:
         base = today + timedelta(days=rng.randint(-500, 200))
-        for n, dkind in enumerate(rng.sample(["application", "registration", "travel_support", "abstract"], rng.randint(1, 3))):
+        for n, dkind in enumerate(
+            rng.sample(
+                ["application", "registration", "travel_support", "abstract"], rng.randint(1, 3)
+            )
+        ):
             stated_time = rng.random() < 0.3
-            deadlines.append({
-                "opportunity_id": i, "kind": dkind, "due_on": base + timedelta(days=14 * n),
-                "due_time": datetime.strptime("17:00", "%H:%M").time() if stated_time else None,
-                "time_zone": rng.choice(["Africa/Nairobi", "America/Bogota", "Europe/Brussels", "AoE", None]),
-                "evidence": f"Deadline: {(base + timedelta(days=14 * n)):%d %B %Y}", "confidence": "certain",
-                "origin": "extracted",
-            })
+            deadlines.append(
+                {
+                    "opportunity_id": i,
+                    "kind": dkind,
+                    "due_on": base + timedelta(days=14 * n),
+                    "due_time": datetime.strptime("17:00", "%H:%M").time() if stated_time else None,
+                    "time_zone": rng.choice(
+                        ["Africa/Nairobi", "America/Bogota", "Europe/Brussels", "AoE", None]
+                    ),
+                    "evidence": f"Deadline: {(base + timedelta(days=14 * n)):%d %B %Y}",
+                    "confidence": "certain",
+                    "origin": "extracted",
+                }
+            )
     return opportunity, countries, deadlines
 
 
-def load(base: str, paths: list[str], seconds: int, folder: Path) -> tuple[float, float, float, int]:
+def load(
+    base: str, paths: list[str], seconds: int, folder: Path
+) -> tuple[float, float, float, int]:
     """Requests/s, p50 and p99 latency (ms) and non-2xx count for `paths`, requested in turn."""
     script = folder / "paths.lua"
     quoted = ", ".join('"' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in paths)
@@ -273,10 +421,24 @@ def load(base: str, paths: list[str], seconds: int, folder: Path) -> tuple[float
         f"local paths = {{{quoted}}}\nlocal i = 0\n"
         "request = function()\n  i = i % #paths + 1\n  return wrk.format('GET', paths[i])\nend\n"
     )
-    command = ["wrk", "-t2", f"-c{CONNECTIONS}", "--latency", "-s", str(script), base]
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{CONNECTIONS}",
+        "--timeout",
+        "20s",
+        "--latency",
+        "-s",
+        str(script),
+        base,
+    ]
     subprocess.run([*command[:-1], "-d2s", base], capture_output=True, check=True, timeout=60)
     output = subprocess.run(
-        [*command[:-1], f"-d{seconds}s", base], capture_output=True, text=True, check=True, timeout=seconds + 60
+        [*command[:-1], f"-d{seconds}s", base],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     p50 = _milliseconds(re.search(r"\s50%\s+([\d.]+\w+)", output).group(1))

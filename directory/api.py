@@ -57,9 +57,9 @@ def opportunities():
                 }
             ],
         )
-    total = results.cached_counts(
+    total = results.cached_count(
         current_app.extensions["openings.counts"], db.session, parsed.filters, now
-    ).total
+    )
     body = {
         "items": [item(r.opportunity) for r in page.results],
         "next": page.next_cursor,

@@ -94,8 +94,15 @@ def _render_detail(opportunity: Opportunity, now: datetime, zone: tzinfo) -> str
     if has_closed:
         regions = tuple(dict.fromkeys(r for r in map(region_of, opportunity.country_codes) if r))
         alike = queries.similar_open(opportunity.kind, regions)
-        found = _find(alike, now, limit=SIMILAR_SIZE + 1).results
-        similar = [r for r in found if r.opportunity.id != opportunity.id][:SIMILAR_SIZE]
+        cache = current_app.extensions["openings.counts"]
+        ids = cache.get(
+            results.minute_key(db.session, now, "similar", alike),
+            lambda: [r.opportunity.id for r in _find(alike, now, limit=SIMILAR_SIZE + 1).results],
+        )
+        similar = [
+            results.Result(o, results.shown_deadline(o, now))
+            for o in results.load(db.session, [i for i in ids if i != opportunity.id])
+        ][:SIMILAR_SIZE]
         similar_url = _list_url("browse.index", alike)
     return render_template(
         "browse/detail.html",

@@ -145,7 +145,16 @@ def counts(session: Session, filters: Filters, now: datetime) -> Counts:
             if facet_query.facet == "lang":
                 value = value.split("-")[0].lower()
             values[value] = values.get(value, 0) + int(n)
-    return Counts(total=count(session, filters, now), facets=facets)
+    return Counts(total=_total(session, filters, now, facets), facets=facets)
+
+
+def _total(session: Session, filters: Filters, now: datetime, facets: dict) -> int:
+    """The number of matches, read off the status or closing counts when they hold it already."""
+    if filters.closing_days is None:
+        return facets["status"][filters.status]
+    if str(filters.closing_days) in facets["closing"]:
+        return facets["closing"][str(filters.closing_days)]
+    return count(session, filters, now)
 
 
 def data_version(session: Session) -> tuple[datetime | None, int | None]:
@@ -200,6 +209,13 @@ def cached_counts(cache: MinuteCache, session: Session, filters: Filters, now: d
     """`counts`, from `cache` when the same filters were counted this minute on the same data."""
     return cache.get(
         minute_key(session, now, "counts", filters), lambda: counts(session, filters, now)
+    )
+
+
+def cached_count(cache: MinuteCache, session: Session, filters: Filters, now: datetime) -> int:
+    """`count`, from `cache` when the same filters were counted this minute on the same data."""
+    return cache.get(
+        minute_key(session, now, "count", filters), lambda: count(session, filters, now)
     )
 
 

@@ -391,3 +391,25 @@ def test_a_page_kept_for_the_minute_never_counts_down_more_time_than_is_left(
         assert "closes in 2 days" in first.get_data(as_text=True)  # 2 days 23 h 59 min 30 s left
     with time_machine.travel(NOW + timedelta(seconds=59), tick=False):
         assert client.get("/").headers["ETag"] == first.headers["ETag"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "closing=7",
+        "closing=45",
+        "status=past",
+        "status=rolling",
+        "kind=fellowship&closing=30",
+        "q=grants",
+    ],
+)
+def test_the_total_read_off_the_counts_is_the_count(app, directory, query):
+    from directory import results
+    from directory.filters import parse_filters
+
+    filters = parse_filters(
+        {k: [v] for k, v in (p.split("=") for p in query.split("&") if p)}
+    ).filters
+    assert results.counts(db.session, filters, NOW).total == results.count(db.session, filters, NOW)
