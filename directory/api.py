@@ -5,6 +5,7 @@ Strict where the page is forgiving: any parameter that cannot be used is a 400 n
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
@@ -38,15 +39,26 @@ def opportunities():
             ],
         )
     now = utcnow()
-    try:
+    as_of = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+    def build() -> str:
         page = results.find(
             db.session,
             parsed.filters,
-            now,
+            as_of,
             secret_key=current_app.config["SECRET_KEY"],
             cursor=parsed.cursor,
             limit=limit,
         )
+        total = results.cached_count(
+            current_app.extensions["openings.counts"], db.session, parsed.filters, as_of
+        )
+        items = [item(r.opportunity) for r in page.results]
+        return current_app.json.dumps({"items": items, "next": page.next_cursor, "total": total})
+
+    cache = current_app.extensions["openings.pages"]
+    try:
+        body = cache.get(results.minute_key(db.session, now, "api", request.full_path), build)
     except results.BadCursor:
         return _bad_request(
             "cursor",
@@ -57,14 +69,6 @@ def opportunities():
                 }
             ],
         )
-    total = results.cached_count(
-        current_app.extensions["openings.counts"], db.session, parsed.filters, now
-    )
-    body = {
-        "items": [item(r.opportunity) for r in page.results],
-        "next": page.next_cursor,
-        "total": total,
-    }
     return _json(body, now)
 
 
@@ -148,7 +152,10 @@ def _bad_request(parameter: str, errors: list[dict[str, str]]):
     ), 400
 
 
-def _json(body: dict[str, Any], now):
-    response = jsonify(body)
+def _json(body: dict[str, Any] | str, now):
+    """A JSON response (a dict, or a document already serialised) that answers 304 when unchanged."""
+    response = current_app.response_class(
+        body if isinstance(body, str) else current_app.json.dumps(body), mimetype="application/json"
+    )
     response.headers["Access-Control-Allow-Origin"] = "*"
     return conditional(response, now.replace(second=0, microsecond=0))
