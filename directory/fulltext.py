@@ -10,10 +10,22 @@ them and `is_search_object` tells Alembic to leave them alone.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 
-from sqlalchemy import Float, Integer, Subquery, column, text
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Float,
+    Integer,
+    Subquery,
+    any_,
+    bindparam,
+    column,
+    select,
+    text,
+)
 
 MAX_WORDS = 12
 
@@ -78,25 +90,42 @@ def search_words(q: str) -> tuple[str, ...]:
     return tuple(words[:MAX_WORDS])
 
 
-def search_hits(words: Sequence[str], dialect: str) -> Subquery:
-    """The opportunities matching every word: columns `opportunity_id` and `rank` (lower is better)."""
+def search_hits(words: Sequence[str], dialect: str, *, ranked: bool = True) -> Subquery:
+    """The opportunities matching every word: `opportunity_id`, and `rank` (lower is better)
+    when `ranked` (ranking costs a read of every match's text, so filters leave it out)."""
     if not words:
         raise ValueError("search_hits needs at least one word")
     if dialect == "postgresql":
+        rank = "-CAST(ts_rank(search_vector, query) AS double precision)" if ranked else "0.0"
         statement = text(
-            "SELECT id AS opportunity_id, -CAST(ts_rank(search_vector, query) AS double precision) AS rank "
+            f"SELECT id AS opportunity_id, {rank} AS rank "
             "FROM opportunities, plainto_tsquery('english', :search_text) AS query "
             "WHERE search_vector @@ query"
         ).bindparams(search_text=" ".join(words))
     elif dialect == "sqlite":
+        rank = "bm25(opportunity_search, 5.0, 2.0, 1.0, 1.0)" if ranked else "0.0"
         statement = text(
-            "SELECT rowid AS opportunity_id, bm25(opportunity_search, 5.0, 2.0, 1.0, 1.0) AS rank "
+            f"SELECT rowid AS opportunity_id, {rank} AS rank "
             "FROM opportunity_search WHERE opportunity_search MATCH :search_text"
         ).bindparams(search_text=" ".join(f'"{w}"' for w in words))
     else:
         raise ValueError(f"full-text search is not available on {dialect}")
-    return statement.columns(column("opportunity_id", Integer), column("rank", Float)).subquery(
-        "search_hits"
+    typed = statement.columns(column("opportunity_id", Integer), column("rank", Float))
+    return typed.subquery("search_hits")
+
+
+def in_known_hits(key, ids: list[int], dialect: str) -> ColumnElement[bool]:
+    """`key` is among search hits already found (their ids), without running the search again.
+
+    Counting every facet of a search would otherwise repeat it in each count, which costs
+    most when a common word matches thousands of listings.
+    """
+    if dialect == "postgresql":
+        return key == any_(bindparam("hit_ids", ids, type_=ARRAY(Integer), unique=True))
+    listed = text("SELECT CAST(value AS INTEGER) AS opportunity_id FROM json_each(:hit_ids)")
+    listed = listed.bindparams(bindparam("hit_ids", json.dumps(ids), unique=True))
+    return key.in_(
+        select(listed.columns(column("opportunity_id", Integer)).subquery().c.opportunity_id)
     )
 
 

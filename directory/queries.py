@@ -29,7 +29,7 @@ from sqlalchemy.orm import aliased
 from feeds.types import OPPORTUNITY_KINDS
 
 from .filters import CLOSING_CHOICES, Filters
-from .fulltext import search_hits, search_words
+from .fulltext import in_known_hits, search_hits, search_words
 from .models import Deadline, Opportunity, OpportunityCountry, SourceEntry
 from .regions import REGIONS
 
@@ -152,14 +152,21 @@ class FacetQuery:
     """The facet whose values the rows carry; None for a single row of labelled sums."""
 
 
-def facet_queries(filters: Filters, now: datetime, dialect: str) -> list[FacetQuery]:
+def facet_queries(
+    filters: Filters, now: datetime, dialect: str, *, search_ids: list[int] | None = None
+) -> list[FacetQuery]:
     """Queries counting what each value of each facet would give with the other filters.
 
     A facet's own filter is left out of its counts (ticking another kind widens the list,
     it does not narrow it), so they read as "tick this and you get N". Facets that share the
     same other filters are summed in one pass, and every pass reads only the columns of
-    `ix_opportunities_listing`, an index narrow enough to scan quickly.
+    `ix_opportunities_listing`, an index narrow enough to scan quickly. `search_ids` (the
+    search's hits, see `fulltext.in_known_hits`) saves repeating the search in each count.
     """
+
+    def where(base: Filters, **options: bool) -> list[ColumnElement[bool]]:
+        return conditions_for(base, now, dialect, search_ids=search_ids, **options)
+
     sums: dict[Filters, list] = {}
 
     def add_sums(facet: str, columns: list) -> None:
@@ -183,10 +190,7 @@ def facet_queries(filters: Filters, now: datetime, dialect: str) -> list[FacetQu
             _count_if(Opportunity.is_online == false()).label("online:no"),
         ],
     )
-    found = [
-        FacetQuery(select(*columns).where(*conditions_for(base, now, dialect)))
-        for base, columns in sums.items()
-    ]
+    found = [FacetQuery(select(*columns).where(*where(base))) for base, columns in sums.items()]
     is_open = _is_open(now)
     found.append(
         FacetQuery(
@@ -194,13 +198,11 @@ def facet_queries(filters: Filters, now: datetime, dialect: str) -> list[FacetQu
                 _count_if(is_open).label("status:open"),
                 _count_if(and_(Opportunity.is_rolling == true(), is_open)).label("status:rolling"),
                 _count_if(Opportunity.closes_at <= now).label("status:past"),
-            ).where(*conditions_for(filters.without("status"), now, dialect, status=False))
+            ).where(*where(filters.without("status"), status=False))
         )
     )
     longest = now + timedelta(days=max(CLOSING_CHOICES))
-    closing_base = select(Opportunity.id).where(
-        *conditions_for(filters.without("closing"), now, dialect)
-    )
+    closing_base = select(Opportunity.id).where(*where(filters.without("closing")))
     found.append(
         FacetQuery(
             select(
@@ -241,7 +243,7 @@ def facet_queries(filters: Filters, now: datetime, dialect: str) -> list[FacetQu
     found += [
         FacetQuery(
             select(Opportunity.language, func.count())
-            .where(*conditions_for(filters.without("lang"), now, dialect))
+            .where(*where(filters.without("lang")))
             .group_by(Opportunity.language),
             "lang",
         ),
@@ -249,7 +251,7 @@ def facet_queries(filters: Filters, now: datetime, dialect: str) -> list[FacetQu
             select(OpportunityCountry.country_code, func.count())
             .select_from(with_countries[0])
             .outerjoin(*with_countries[1:])
-            .where(*conditions_for(filters.without("country"), now, dialect))
+            .where(*where(filters.without("country")))
             .group_by(OpportunityCountry.country_code),
             "country",
         ),
@@ -257,7 +259,7 @@ def facet_queries(filters: Filters, now: datetime, dialect: str) -> list[FacetQu
             select(region_of_country, func.count(distinct(Opportunity.id)))
             .select_from(with_countries[0])
             .outerjoin(*with_countries[1:])
-            .where(*conditions_for(filters.without("region"), now, dialect))
+            .where(*where(filters.without("region")))
             .group_by(region_of_country),
             "region",
         ),
@@ -265,7 +267,7 @@ def facet_queries(filters: Filters, now: datetime, dialect: str) -> list[FacetQu
             select(SourceEntry.source_id, func.count(distinct(Opportunity.id)))
             .select_from(with_sources[0])
             .outerjoin(*with_sources[1:])
-            .where(*conditions_for(filters.without("source"), now, dialect))
+            .where(*where(filters.without("source")))
             .group_by(SourceEntry.source_id),
             "source",
         ),
@@ -274,11 +276,19 @@ def facet_queries(filters: Filters, now: datetime, dialect: str) -> list[FacetQu
 
 
 def conditions_for(
-    filters: Filters, now: datetime, dialect: str, *, status: bool = True, search: bool = True
+    filters: Filters,
+    now: datetime,
+    dialect: str,
+    *,
+    status: bool = True,
+    search: bool = True,
+    search_ids: list[int] | None = None,
 ) -> list[ColumnElement[bool]]:
     """WHERE conditions on `Opportunity` for every filter (status and search may be left out)."""
     conditions = column_conditions(filters)
-    conditions += id_conditions(filters, dialect, Opportunity.id, search=search)
+    conditions += id_conditions(
+        filters, dialect, Opportunity.id, search=search, search_ids=search_ids
+    )
     if status:
         conditions += _status_conditions(filters, now)
     return conditions
@@ -304,7 +314,7 @@ def column_conditions(filters: Filters) -> list[ColumnElement[bool]]:
 
 
 def id_conditions(
-    filters: Filters, dialect: str, key, *, search: bool = True
+    filters: Filters, dialect: str, key, *, search: bool = True, search_ids: list[int] | None = None
 ) -> list[ColumnElement[bool]]:
     """The filters answered by a set of opportunity ids (search, places, sources), on `key`.
 
@@ -312,8 +322,11 @@ def id_conditions(
     """
     conditions: list[ColumnElement[bool]] = []
     words = search_words(filters.q) if search else ()
-    if words:
-        conditions.append(key.in_(select(search_hits(words, dialect).c.opportunity_id)))
+    if words and search_ids is not None:
+        conditions.append(in_known_hits(key, search_ids, dialect))
+    elif words:
+        hits = search_hits(words, dialect, ranked=False)
+        conditions.append(key.in_(select(hits.c.opportunity_id)))
     if filters.countries:
         conditions.append(key.in_(_in_countries(filters.countries)))
     if filters.regions:
@@ -378,8 +391,10 @@ def _deadline_walk(
         )
         .exists()
     )
-    # `+ 0` keeps the planner from driving the walk from an id set instead of the due_at index
-    conditions += id_conditions(filters, dialect, Deadline.opportunity_id + 0)
+    # On SQLite `+ 0` keeps the planner from driving the walk from an id set instead of the
+    # due_at index; PostgreSQL weighs both ways well and is left free to choose.
+    key = Deadline.opportunity_id + 0 if dialect == "sqlite" else Deadline.opportunity_id
+    conditions += id_conditions(filters, dialect, key)
     matching = column_conditions(filters)
     if filters.status == "rolling":
         matching.append(Opportunity.is_rolling == true())

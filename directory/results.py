@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from . import queries
 from .filters import Filters, query_args
+from .fulltext import search_hits, search_words
 from .models import Deadline, Opportunity, Source, SourceEntry
 
 PAGE_SIZE = 25
@@ -131,7 +132,12 @@ def counts(session: Session, filters: Filters, now: datetime) -> Counts:
     """The total and the per-value counts of every facet."""
     dialect = session.get_bind().dialect.name
     facets: dict[str, dict[Any, int]] = {}
-    for facet_query in queries.facet_queries(filters, now, dialect):
+    search_ids = None
+    words = search_words(filters.q)
+    if words:
+        hits = search_hits(words, dialect, ranked=False)
+        search_ids = list(session.scalars(select(hits.c.opportunity_id)))
+    for facet_query in queries.facet_queries(filters, now, dialect, search_ids=search_ids):
         result = session.execute(facet_query.query)
         if facet_query.facet is None:
             for label, n in result.mappings().one().items():
