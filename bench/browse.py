@@ -316,7 +316,7 @@ def seed(url: str, count: int) -> list[int]:
         ids = [
             i
             for (i,) in db.session.execute(
-                text("SELECT id FROM opportunities WHERE status = 'published'")
+                text("SELECT id FROM opportunities WHERE status = 'published' ORDER BY id")
             )
         ]
         db.session.remove()
