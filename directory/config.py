@@ -96,6 +96,46 @@ SETTINGS: tuple[Setting, ...] = (
         "Lead times (days before a deadline) offered to a new subscriber by default.",
     ),
     Setting("LOG_LEVEL", "INFO", "Logging level of the web app, the scheduler and commands."),
+    Setting(
+        "PROXY_COUNT",
+        0,
+        "How many reverse proxies stand in front of the app. Their `X-Forwarded-For` and "
+        "`X-Forwarded-Proto` are trusted, so rate limits count each client, not the proxy.",
+    ),
+    Setting("RATELIMIT_ENABLED", True, "Apply the rate limits below (Flask-Limiter)."),
+    Setting(
+        "RATELIMIT_STORAGE_URI",
+        "memory://",
+        "Where rate-limit counters are kept. `memory://` counts per process; with several "
+        "gunicorn workers use Redis (`redis://host:6379/0`, needs the `redis` package).",
+    ),
+    Setting(
+        "SUBMISSION_RATE_LIMIT",
+        "10 per hour;30 per day",
+        "How many listings one client address may send through `/submit`.",
+    ),
+    Setting(
+        "SUBMISSION_MIN_FILL_SECONDS",
+        5,
+        "A form sent sooner than this after it was shown is taken for a robot and shown again.",
+    ),
+    Setting(
+        "SUBMISSION_CONFIRM_DAYS",
+        7,
+        "How long the link that confirms a submitter's address works; unconfirmed "
+        "submissions are deleted after it.",
+    ),
+    Setting(
+        "SUBMISSION_BLOCKED_DOMAINS",
+        ["waset.org", "omicsonline.org", "conferenceseries.com"],
+        "Domains of known predatory conference organisers: links to them (and their "
+        "subdomains) are refused in submissions.",
+    ),
+    Setting(
+        "LOGIN_RATE_LIMIT",
+        "5 per minute;20 per hour",
+        "How many sign-in attempts one client address may make at `/admin/login`.",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
