@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
+from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -111,6 +112,10 @@ class Opportunity(db.Model):
     funding_currency: Mapped[str | None] = mapped_column(String(3))
     is_rolling: Mapped[bool] = mapped_column(Boolean, default=False)
     """No fixed deadline: applications are read as they arrive."""
+    eligibility: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """Who may apply, in the organiser's words (plain text)."""
+    languages: Mapped[str | None] = mapped_column(String(200))
+    """The languages it is held or can be applied in, as the organiser wrote them."""
     status: Mapped[str] = mapped_column(String(20), default="published", index=True)
     """`published`, or `hidden` by a moderator."""
     is_corrected: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -272,6 +277,8 @@ class Submission(db.Model):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     """Everything else the partner typed: title, kind, description, deadlines, funding, …"""
     proposed_feed_url: Mapped[str | None] = mapped_column(String(2000))
+    proposed_feed_status: Mapped[str | None] = mapped_column(String(20))
+    """`proposed` (waiting for a moderator), `added` as a source, or `declined`; None: no feed."""
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -282,8 +289,8 @@ class Submission(db.Model):
     )
 
 
-class User(db.Model):
-    """A moderator who can sign in to /admin."""
+class User(UserMixin, db.Model):
+    """A moderator who can sign in to /admin (Flask-Login's user: `is_active` is the column)."""
 
     __tablename__ = "users"
 
