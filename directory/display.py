@@ -62,3 +62,8 @@ def country_name(code: str) -> str:
     if country is None:
         return code
     return getattr(country, "common_name", None) or country.name
+
+
+def clock_time(moment: datetime) -> str:
+    """A local instant as a reader's clock shows it: "Tue 14 April 2027, 23:59"."""
+    return f"{moment:%a} {long_date(moment.date())}, {moment:%H:%M}"
