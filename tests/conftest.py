@@ -76,6 +76,7 @@ def _test_config(database_url: str, **overrides: object) -> dict:
         "MAIL_PORT": 9,  # discard port: nothing listens; tests that send mail use `smtp_server`
         "MAIL_SUPPRESS_SEND": False,
         "BASE_URL": "http://openings.example.org",
+        "SUBMISSION_MIN_FILL_SECONDS": 0,  # tests of the fill time set their own
         **overrides,
     }
 
@@ -184,6 +185,55 @@ def create_opportunity(app):
         return opportunity
 
     return create
+
+
+@dataclass
+class Credentials:
+    """A moderator's sign-in details, as typed at /admin/login."""
+
+    email: str
+    password: str
+    id: int
+
+
+@pytest.fixture
+def create_moderator(app):
+    """Factory: an active moderator account; returns its email, password and id."""
+
+    def create(email: str = "moderator@example.org", password: str = "correct horse battery"):
+        from directory.users import create_moderator as create_account
+
+        user = create_account(db.session, email, password, datetime.now(UTC))
+        db.session.commit()
+        return Credentials(user.email, password, user.id)
+
+    return create
+
+
+@pytest.fixture
+def moderator(create_moderator) -> Credentials:
+    """One moderator account (not signed in)."""
+    return create_moderator()
+
+
+def sign_in(client, credentials: Credentials):
+    """Sign `client` in at /admin/login as a moderator; returns the response."""
+    return client.post(
+        "/admin/login",
+        data={
+            "csrf_token": csrf_token(client, "/admin/login"),
+            "email": credentials.email,
+            "password": credentials.password,
+        },
+    )
+
+
+@pytest.fixture
+def admin_client(client, moderator):
+    """A test client signed in as a moderator."""
+    response = sign_in(client, moderator)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
 
 
 def days_from(moment: datetime, days: int) -> date:
