@@ -102,6 +102,12 @@ SETTINGS: tuple[Setting, ...] = (
         "How many reverse proxies stand in front of the app. Their `X-Forwarded-For` and "
         "`X-Forwarded-Proto` are trusted, so rate limits count each client, not the proxy.",
     ),
+    Setting(
+        "WTF_CSRF_TIME_LIMIT",
+        None,
+        "Seconds a form's CSRF token stays valid (Flask-WTF). None: as long as the browser "
+        "session, so a partner who takes an hour over the long form does not lose it.",
+    ),
     Setting("RATELIMIT_ENABLED", True, "Apply the rate limits below (Flask-Limiter)."),
     Setting(
         "RATELIMIT_STORAGE_URI",

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import email_validator
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import MetaData, create_engine, text
 
 from directory import create_app
@@ -93,6 +95,7 @@ def app(request: pytest.FixtureRequest, app_config: dict, instance_dir: Path) ->
     if "smtp_server" in request.fixturenames:
         request.getfixturevalue("smtp_server")  # start it first: the app must know its port
     app = create_app(app_config, instance_path=str(instance_dir))
+    app.test_client_class = FreshGlobalsClient
     with app.app_context():
         yield app
         db.session.remove()
@@ -109,6 +112,21 @@ def _empty_tables() -> None:
         else:
             for table in reversed(tables):
                 connection.execute(table.delete())
+
+
+class FreshGlobalsClient(FlaskClient):
+    """A test client whose every request starts with an empty `g`, as in production.
+
+    The `app` fixture holds one app context for the whole test, and Flask reuses it for each
+    request, so without this `g` would carry one request's signed-in user (Flask-Login) or
+    CSRF token (Flask-WTF) into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for name in list(vars(g)):
+                delattr(g, name)
+        return super().open(*args, **kwargs)
 
 
 @pytest.fixture
