@@ -6,6 +6,7 @@ import pytest
 
 from directory.extensions import db
 from directory.listings import DeadlineInput, ListingInput
+from directory.models import Opportunity, OutboxMessage, Source, Submission
 from directory.moderation import (
     Correction,
     SourceRefused,
@@ -22,7 +23,6 @@ from directory.moderation import (
     submit,
     titles_look_alike,
 )
-from directory.models import Opportunity, OutboxMessage, Source, Submission
 from feeds.ingest import apply_entry
 from feeds.types import Entry, Extraction, FoundDeadline, Funding
 

@@ -89,7 +89,13 @@ def test_the_form_has_every_field_labelled_and_needs_no_script(client):
     hidden |= set(re.findall(r'<input[^>]*type="hidden"[^>]*\sid="([^"]+)"', page))
     for control in set(ids) - hidden:
         assert f'<label for="{control}">' in page, f"{control} has no label"
-    for word in ("Who is listing it", "Deadline 1", "Deadline 2", "Funding offered", "Your own feed"):
+    for word in (
+        "Who is listing it",
+        "Deadline 1",
+        "Deadline 2",
+        "Funding offered",
+        "Your own feed",
+    ):
         assert f"<legend>{word}</legend>" in page
     assert 'value="AoE"' in page and 'value="America/Lima"' in page
     assert 'href="/submit">List an opportunity</a>' in page
