@@ -22,11 +22,12 @@ feeds = AppGroup("feeds", help="Feed sources: add, list, fetch, pause, remove, e
 scheduler = AppGroup(
     "scheduler", help="The long-running process that polls feeds and sends alerts."
 )
+users = AppGroup("users", help="Moderator accounts for /admin.")
 
 
 def init_app(app: Flask) -> None:
     """Attach every command group to the app."""
-    for group in (demo, feeds, scheduler):
+    for group in (demo, feeds, scheduler, users):
         app.cli.add_command(group)
 
 
@@ -62,3 +63,41 @@ def scheduler_run() -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     run_forever(current_app._get_current_object(), stop)
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+@users.command("create-admin")
+@click.argument("email")
+@reports_database_errors
+def users_create_admin(email: str) -> None:
+    """Create a moderator who signs in at /admin with EMAIL; asks for the password twice."""
+    from .users import MIN_PASSWORD_LENGTH, AccountError, create_moderator
+
+    password = click.prompt(
+        f"Password (at least {MIN_PASSWORD_LENGTH} characters)",
+        hide_input=True,
+        confirmation_prompt="Repeat the password",
+    )
+    try:
+        user = create_moderator(db.session, email, password, utcnow())
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created moderator {user.email}; sign in at /admin/login.")
+
+
+@users.command("deactivate")
+@click.argument("email")
+@reports_database_errors
+def users_deactivate(email: str) -> None:
+    """Stop EMAIL from signing in; their open sessions end at their next request."""
+    from .users import find_user
+
+    user = find_user(db.session, email)
+    if user is None:
+        raise click.ClickException(f"no moderator has the address {email}")
+    user.is_active = False
+    db.session.commit()
+    click.echo(f"Deactivated {user.email}.")

@@ -28,7 +28,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
-    InputRequired,
     Length,
     Optional,
     StopValidation,
@@ -154,6 +153,20 @@ class DeadlineRows:
                 rows.append((index, deadline))
         return rows
 
+    def attach_problems(self, problems: dict[str, str], row_of: list[int]) -> None:
+        """Put each message of `check_listing` beside its field (or above the deadline rows)."""
+        for key, message in problems.items():
+            if key.startswith("deadlines."):
+                _, position, name = key.split(".")
+                field = getattr(self.deadlines[row_of[int(position)]].form, name)
+            elif key == "deadlines":
+                self.deadlines_error = message
+                continue
+            else:
+                field = getattr(self, key)
+            if not field.errors:
+                field.errors = [message]
+
     def previews(self) -> dict[int, tuple[DeadlineInput, list[ReaderTime]]]:
         """Per row index, the deadline and how readers in Lima, Lagos, Nairobi and Dhaka see it."""
         previews = {}
@@ -195,20 +208,6 @@ class ListingFields(DeadlineRows):
             feed_url=(self.feed_url.data or "").strip(),
         )
         return listing, [index for index, _ in rows]
-
-    def attach_problems(self, problems: dict[str, str], row_of: list[int]) -> None:
-        """Put each message of `check_listing` beside its field (or above the deadline rows)."""
-        for key, message in problems.items():
-            if key.startswith("deadlines."):
-                _, position, name = key.split(".")
-                field = getattr(self.deadlines[row_of[int(position)]].form, name)
-            elif key == "deadlines":
-                self.deadlines_error = message
-                continue
-            else:
-                field = getattr(self, key)
-            if not field.errors:
-                field.errors = [message]
 
     def fill_from(self, listing: ListingInput) -> None:
         """Show a stored listing in the fields (for the moderator's edit)."""
@@ -340,7 +339,7 @@ class RejectForm(FlaskForm):
     reason = TextAreaField(
         "Reason (sent to the submitter)",
         filters=[stripped],
-        validators=[InputRequired("Say why, so the submitter can fix it."), Length(max=4000)],
+        validators=[DataRequired("Say why, so the submitter can fix it."), Length(max=4000)],
     )
 
 
