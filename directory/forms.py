@@ -7,7 +7,11 @@ are put beside the fields they concern by `attach_problems`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from functools import cache
+
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     DateField,
@@ -33,6 +37,7 @@ from wtforms.validators import (
     StopValidation,
     ValidationError,
 )
+from wtforms.widgets import Select, html_params
 
 from feeds.types import DEADLINE_KINDS, OPPORTUNITY_KINDS, Funding
 
@@ -79,6 +84,44 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+class LongListSelect(Select):
+    """A select of a long, fixed list (zones, countries) whose options are escaped only once.
+
+    WTForms escapes every option on every render: two deadline rows of 400 zones and the
+    countries made the partner form cost ~60 ms. Output is the same as WTForms' own.
+    """
+
+    def __init__(self, pairs: Callable[[], Iterable[tuple[str, str]]], multiple: bool = False):
+        super().__init__(multiple=multiple)
+        self.pairs = pairs
+
+    def __call__(self, field, **kwargs) -> Markup:
+        kwargs.setdefault("id", field.id)
+        if self.multiple:
+            kwargs["multiple"] = True
+        chosen = field.data if self.multiple else [field.data]
+        chosen = {str(value) for value in chosen or () if value is not None}
+        parts = [f"<select {html_params(name=field.name, **kwargs)}>"]
+        for value, option in _escaped_options(self.pairs):
+            parts.append(
+                option.replace("<option ", "<option selected ", 1) if value in chosen else option
+            )
+        parts.append("</select>")
+        return Markup("".join(parts))
+
+
+@cache
+def _escaped_options(pairs: Callable[[], Iterable[tuple[str, str]]]) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (value, f'<option value="{escape(value)}">{escape(label)}</option>')
+        for value, label in pairs()
+    )
+
+
+def _zone_pairs() -> list[tuple[str, str]]:
+    return [("", "Not stated"), *zone_choices()]
+
+
 def one_line(form: Form, field: StringField) -> None:
     """Refuse line breaks in a one-line field: they could smuggle headers into an email."""
     if has_line_break(field.data):
@@ -102,7 +145,10 @@ class DeadlineForm(Form):
     due_on = Date("Date", validators=[Optional()])
     due_time = Time("Time (optional)", validators=[Optional()])
     time_zone = SelectField(
-        "Time zone", choices=options([("", "Not stated"), *zone_choices()]), default=""
+        "Time zone",
+        choices=options(_zone_pairs()),
+        default="",
+        widget=LongListSelect(_zone_pairs),
     )
     remove = BooleanField("Remove this deadline")
 
@@ -276,7 +322,11 @@ class ListingForm(ListingFields, FlaskForm):
     link = URLField(
         "Link to the full call", filters=[stripped], validators=[DataRequired(), Length(max=2000)]
     )
-    countries = SelectMultipleField("Countries", choices=options(country_choices()))
+    countries = SelectMultipleField(
+        "Countries",
+        choices=options(country_choices()),
+        widget=LongListSelect(country_choices, multiple=True),
+    )
     is_online = BooleanField("Online")
     place = StringField(
         "City or venue (optional)", filters=[stripped], validators=[Length(max=300), one_line]
@@ -355,7 +405,11 @@ class CorrectionForm(DeadlineRows, FlaskForm):
         choices=options((k, OPPORTUNITY_KIND_LABELS[k]) for k in OPPORTUNITY_KINDS),
         default="event",
     )
-    countries = SelectMultipleField("Countries", choices=options(country_choices()))
+    countries = SelectMultipleField(
+        "Countries",
+        choices=options(country_choices()),
+        widget=LongListSelect(country_choices, multiple=True),
+    )
     is_online = BooleanField("Online")
     place = StringField("City or venue", filters=[stripped], validators=[Length(max=300), one_line])
     deadlines = FieldList(FormField(DeadlineForm), min_entries=1, max_entries=MAX_DEADLINE_ROWS)
