@@ -21,11 +21,20 @@ import email_validator
 import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
 from sqlalchemy import MetaData, create_engine, text
+from werkzeug.security import generate_password_hash
 
 from directory import create_app
 from directory.extensions import db
-from directory.models import Deadline, Opportunity, OpportunityCountry, Source, SourceEntry
+from directory.models import (
+    Deadline,
+    Opportunity,
+    OpportunityCountry,
+    Source,
+    SourceEntry,
+    User,
+)
 from feeds.closing import closing_instant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,6 +105,7 @@ def app(request: pytest.FixtureRequest, app_config: dict, instance_dir: Path) ->
         request.getfixturevalue("smtp_server")  # start it first: the app must know its port
     app = create_app(app_config, instance_path=str(instance_dir))
     app.test_client_class = FreshGlobalsClient
+    app.jinja_env.bytecode_cache = TEMPLATE_CACHE
     with app.app_context():
         yield app
         db.session.remove()
@@ -112,6 +122,23 @@ def _empty_tables() -> None:
         else:
             for table in reversed(tables):
                 connection.execute(table.delete())
+
+
+class SharedBytecodeCache(BytecodeCache):
+    """Compiled templates kept for the whole session: each test builds a new app, not new code."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CACHE = SharedBytecodeCache()
 
 
 class FreshGlobalsClient(FlaskClient):
@@ -219,9 +246,13 @@ def create_moderator(app):
     """Factory: an active moderator account; returns its email, password and id."""
 
     def create(email: str = "moderator@example.org", password: str = "correct horse battery"):
-        from directory.users import create_moderator as create_account
-
-        user = create_account(db.session, email, password, datetime.now(UTC))
+        # A cheap hash keeps sign-ins fast; `users create-admin` is tested with the real one.
+        user = User(
+            email=email,
+            password_hash=generate_password_hash(password, method="pbkdf2:sha256:1000"),
+            is_active=True,
+        )
+        db.session.add(user)
         db.session.commit()
         return Credentials(user.email, password, user.id)
 
