@@ -9,6 +9,7 @@ import signal
 import threading
 
 import click
+import httpx
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
@@ -48,6 +49,38 @@ def demo_load() -> None:
         return
     report = load_samples(db.session, utcnow())
     click.echo(f"Loaded {report.new} demo opportunities from {report.sources} sample feeds.")
+
+
+# --- feeds -------------------------------------------------------------------------------------
+
+
+@feeds.command("extract")
+@click.argument("path_or_url")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per entry, per line.")
+def feeds_extract(path_or_url: str, as_json: bool) -> None:
+    """Show the deadlines, dates, kind and place found in each entry of a feed (no database)."""
+    import json
+
+    from feeds.extract_feed import extract_records, read_feed, table_rows
+    from feeds.parse import FeedError
+
+    config = current_app.config
+    try:
+        feed = read_feed(
+            path_or_url,
+            timeout=float(config["FEEDS_TIMEOUT_SECONDS"]),
+            max_bytes=int(config["FEEDS_MAX_BYTES"]),
+            user_agent=f"Openings (+{config['FEEDS_CONTACT_URL']})",
+        )
+        records = list(extract_records(feed))
+    except (OSError, httpx.HTTPError, FeedError) as error:
+        raise click.ClickException(f"cannot read {path_or_url}: {error}") from None
+    if as_json:
+        for record in records:
+            click.echo(json.dumps(record, ensure_ascii=False))
+        return
+    for row in table_rows(records):
+        click.echo(row)
 
 
 # --- scheduler --------------------------------------------------------------------------------
