@@ -413,8 +413,14 @@ def decide_feed(submission_id: int):
 
 
 def _feed_address_check(url: str) -> object:
-    """The SSRF guard of feed fetching: refuses private, loopback and metadata addresses."""
-    from feeds.fetch import check_url
+    """The SSRF guard of feed fetching: refuses private, loopback and metadata addresses.
+
+    Without the fetcher installed nothing can be checked, so nothing is added.
+    """
+    try:
+        from feeds.fetch import check_url
+    except ImportError as error:
+        raise RuntimeError("the feed address check (feeds.fetch) is not available") from error
 
     return check_url(url, allow_private=bool(current_app.config["FEEDS_ALLOW_PRIVATE_ADDRESSES"]))
 

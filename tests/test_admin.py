@@ -1,5 +1,6 @@
 """/admin: signing in, the guard on every page, the queue, corrections, feeds, sources, mail."""
 
+import importlib.util
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -479,6 +480,20 @@ def test_adding_a_proposed_feed_uses_the_ssrf_guard(app, admin_client):
         "http://127.0.0.1:9/feed.xml",
         "Red Legal",
     )
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("feeds.fetch") is not None, reason="the SSRF guard is installed"
+)
+def test_without_the_ssrf_guard_no_feed_is_added(admin_client):
+    submission = pending(feed_url="https://example.org/feed.xml")
+    page = admin_client.post(
+        f"/admin/feeds/{submission.id}",
+        data={"csrf_token": csrf_token(admin_client, "/admin/feeds"), "decision": "add"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Not added" in page and "not available" in page
+    assert count(Source) == 0
 
 
 def test_sources_show_their_health(admin_client):
