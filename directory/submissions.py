@@ -55,7 +55,7 @@ def form():
     if action == "send" and form.website.data:
         log.info("submission refused: the honeypot field was filled in")
         return redirect(url_for("submissions.sent"), 303)
-    notice = _fill_time_problem(form, now)
+    notice = _fill_time_problem(form, now) if action == "send" else None
     valid = form.validate()
     listing, rows = form.listing()
     problems = check_listing(

@@ -293,6 +293,8 @@ def test_the_honeypot_looks_like_success_but_stores_nothing(client, smtp_server)
 def test_a_form_sent_too_fast_is_shown_again(app, client):
     app.config["SUBMISSION_MIN_FILL_SECONDS"] = 60
     data = form_data(client)
+    preview = client.post("/submit", data=dict(data, action="preview")).get_data(as_text=True)
+    assert "quicker than a person" not in preview and "Readers will see" in preview
     page = client.post("/submit", data=data).get_data(as_text=True)
     assert "quicker than a person" in page and stored() == 0
     with time_machine.travel(NOW + timedelta(minutes=2)):
