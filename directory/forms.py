@@ -39,6 +39,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import Select, html_params
 
+from feeds.closing import is_zone_known
 from feeds.types import DEADLINE_KINDS, OPPORTUNITY_KINDS, Funding
 
 from .display import DEADLINE_KIND_LABELS, OPPORTUNITY_KIND_LABELS
@@ -102,7 +103,11 @@ class LongListSelect(Select):
         chosen = field.data if self.multiple else [field.data]
         chosen = {str(value) for value in chosen or () if value is not None}
         parts = [f"<select {html_params(name=field.name, **kwargs)}>"]
-        for value, option in _escaped_options(self.pairs):
+        options = _escaped_options(self.pairs)
+        known = {value for value, _ in options}
+        for value in sorted(chosen - known - {""}):
+            parts.append(f'<option selected value="{escape(value)}">{escape(value)}</option>')
+        for value, option in options:
             parts.append(
                 option.replace("<option ", "<option selected ", 1) if value in chosen else option
             )
@@ -116,6 +121,18 @@ def _escaped_options(pairs: Callable[[], Iterable[tuple[str, str]]]) -> tuple[tu
         (value, f'<option value="{escape(value)}">{escape(label)}</option>')
         for value, label in pairs()
     )
+
+
+class ZoneField(SelectField):
+    """A zone from the list, or another label the closing rule resolves (as a feed stated it).
+
+    A deadline read from a feed may say `CET` or `UTC+03:00`: a moderator correcting the
+    listing sees it kept, rather than silently replaced by the first zone of the list.
+    """
+
+    def pre_validate(self, form: Form) -> None:
+        if self.data and not is_zone_known(self.data):
+            raise ValidationError("Choose a time zone from the list.")
 
 
 def _zone_pairs() -> list[tuple[str, str]]:
@@ -144,7 +161,7 @@ class DeadlineForm(Form):
     )
     due_on = Date("Date", validators=[Optional()])
     due_time = Time("Time (optional)", validators=[Optional()])
-    time_zone = SelectField(
+    time_zone = ZoneField(
         "Time zone",
         choices=options(_zone_pairs()),
         default="",

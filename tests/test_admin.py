@@ -413,6 +413,30 @@ def test_correcting_a_listing_through_the_form(admin_client, create_opportunity)
     assert application.due_at == datetime.combine(day(25), time(17), UTC)
 
 
+def test_a_zone_stated_by_a_feed_is_kept_by_a_correction(admin_client, create_opportunity):
+    opportunity = create_opportunity(deadlines=[("application", day(20), time(18), "CET")])
+    path = f"/admin/opportunities/{opportunity.id}"
+    page = admin_client.get(path).get_data(as_text=True)
+    assert '<option selected value="CET">CET</option>' in page
+    response = admin_client.post(
+        path,
+        data={
+            "csrf_token": csrf_token(admin_client, path),
+            "kind": "event",
+            "is_online": "y",
+            "deadlines-0-row_id": str(opportunity.deadlines[0].id),
+            "deadlines-0-kind": "application",
+            "deadlines-0-due_on": day(20).isoformat(),
+            "deadlines-0-due_time": "18:00",
+            "deadlines-0-time_zone": "CET",
+            "action": "save",
+        },
+    )
+    assert response.status_code == 302
+    [deadline] = db.session.get(Opportunity, opportunity.id).deadlines
+    assert (deadline.time_zone, deadline.origin) == ("CET", "extracted")
+
+
 def test_a_time_without_a_zone_is_refused_in_a_correction(admin_client, create_opportunity):
     opportunity = create_opportunity(deadlines=[("application", day(20))])
     path = f"/admin/opportunities/{opportunity.id}"
