@@ -326,8 +326,12 @@ def correct(opportunity_id: int):
         return _render_correction(form, opportunity)
     valid = form.validate()
     kept = form.typed_deadlines()
-    problems = check_deadlines([d for _, _, d in kept], utcnow(), allow_past=True) if kept else {}
-    form.attach_problems(problems, [index for _, index, _ in kept])
+    stored = dict(moderation.deadline_inputs(opportunity))
+    changed = [(index, d) for row_id, index, d in kept if stored.get(row_id) != d]
+    problems = {}
+    if changed:  # a deadline left as the feed stated it is not the moderator's to fix
+        problems = check_deadlines([d for _, d in changed], utcnow(), allow_past=True)
+    form.attach_problems(problems, [index for index, _ in changed])
     if not valid or problems:
         return _render_correction(form, opportunity, 422)
     if request.form.get("action") == "preview":

@@ -437,6 +437,28 @@ def test_a_zone_stated_by_a_feed_is_kept_by_a_correction(admin_client, create_op
     assert (deadline.time_zone, deadline.origin) == ("CET", "extracted")
 
 
+def test_an_unchanged_deadline_without_a_zone_does_not_block_a_correction(
+    admin_client, create_opportunity
+):
+    opportunity = create_opportunity(deadlines=[("application", day(20), time(18))])
+    path = f"/admin/opportunities/{opportunity.id}"
+    response = admin_client.post(
+        path,
+        data={
+            "csrf_token": csrf_token(admin_client, path),
+            "kind": "grant",
+            "is_online": "y",
+            "deadlines-0-row_id": str(opportunity.deadlines[0].id),
+            "deadlines-0-kind": "application",
+            "deadlines-0-due_on": day(20).isoformat(),
+            "deadlines-0-due_time": "18:00",
+            "action": "save",
+        },
+    )
+    assert response.status_code == 302
+    assert db.session.get(Opportunity, opportunity.id).kind == "grant"
+
+
 def test_a_time_without_a_zone_is_refused_in_a_correction(admin_client, create_opportunity):
     opportunity = create_opportunity(deadlines=[("application", day(20))])
     path = f"/admin/opportunities/{opportunity.id}"
