@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from conftest import csrf_token, sign_in
+from conftest import FreshGlobalsClient, csrf_token, sign_in
 
+from directory import create_app
 from directory.extensions import db
 from directory.models import Opportunity, OutboxMessage, Submission
 from directory.submissions import purge_unconfirmed
@@ -385,3 +386,23 @@ def test_the_scheduler_job_purges_unconfirmed_submissions(app, client):
     assert purge_unconfirmed(app, NOW + timedelta(days=6)) == 0
     assert purge_unconfirmed(app, NOW + timedelta(days=8)) == 1
     assert stored() == 0
+
+
+def test_behind_a_proxy_each_forwarded_client_is_counted(app_config, instance_dir):
+    app_config.update(PROXY_COUNT=1, SUBMISSION_RATE_LIMIT="1 per hour")
+    app = create_app(app_config, instance_path=str(instance_dir))
+    app.test_client_class = FreshGlobalsClient
+    with app.app_context():
+        sent = []
+        for address in ("203.0.113.7", "198.51.100.9", "203.0.113.7"):
+            client = app.test_client()
+            data = form_data(client, title=f"From {address}")
+            response = client.post("/submit", data=data, headers={"X-Forwarded-For": address})
+            sent.append(response.status_code)
+        assert sent == [303, 303, 429]
+        assert stored() == 2
+        db.session.execute(db.delete(Submission))
+        db.session.execute(db.delete(OutboxMessage))
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
