@@ -37,6 +37,10 @@ TRACKING_PARAMETERS = {
 """Query parameters that say who sent a reader, not what they read (plus every `utm_*`)."""
 
 MAX_TITLE_LENGTH = 500
+MAX_LINK_LENGTH = 2000
+"""Longer links are dropped rather than cut: a cut link leads nowhere."""
+MAX_KEY_LENGTH = 500
+"""Longer identities are replaced by their hash, which stays unique and stable."""
 
 
 class FeedError(ValueError):
@@ -135,7 +139,7 @@ def _normalise_all(
     if repeated:
         warnings.append(f"{repeated} entries repeated an id already seen in this feed")
     return ParsedFeed(
-        title=_clean_title(title) or None,
+        title=_clean_title(title or "") or None,
         language=language,
         entries=entries,
         warnings=warnings,
@@ -165,13 +169,17 @@ def _normalise(fields: dict, feed_language: str | None) -> Entry | None:
     text = html_to_text(body_html)
     title = _clean_title(fields.get("title") or "")
     link = canonical_link(fields.get("link"))
+    if link and len(link) > MAX_LINK_LENGTH:
+        link = None
     if not title:
         title = text.split("\n", 1)[0][:120]
     if not title and not link:
         return None
     published_at = fields.get("published_at")
     stamp = published_at.isoformat() if published_at else ""
-    key = (fields.get("id") or "").strip()[:500] or link or _digest(f"{title}\n{stamp}")[:40]
+    key = (fields.get("id") or "").strip() or link or _digest(f"{title}\n{stamp}")[:40]
+    if len(key) > MAX_KEY_LENGTH:
+        key = f"sha256:{_digest(key)}"
     content_hash = _digest("\n".join((title, link or "", stamp, text)))
     return Entry(
         key=key,

@@ -115,6 +115,27 @@ def test_a_feed_with_recoverable_errors_keeps_its_entries_and_warns():
     assert any("recoverable" in w for w in feed.warnings)
 
 
+def test_a_truncated_feed_without_a_title_warns_instead_of_crashing():
+    feed = parse_feed(b"<rss><channel><item><title>x</ti", headers={"Content-Type": "text/html"})
+    assert feed.title is None
+    assert any("recoverable" in w for w in feed.warnings)
+
+
+def test_an_overlong_link_is_dropped_and_an_overlong_id_is_hashed():
+    link = "https://example.org/" + "a" * 2100
+    long_id = "urn:x:" + "b" * 600
+    feed = parse_feed(
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>'
+        + f"<item><title>One</title><link>{link}</link><guid>{long_id}</guid></item>".encode()
+        + f"<item><title>Two</title><link>{link}</link></item>".encode()
+        + b"</channel></rss>"
+    )
+    first, second = feed.entries
+    assert first.link is None and second.link is None
+    assert first.key.startswith("sha256:") and len(first.key) <= 500
+    assert first.key != second.key
+
+
 def test_declared_charset_from_the_headers():
     latin = '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title><item><title>Fecha límite</title><link>https://example.org/a</link></item></channel></rss>'
     feed = parse_feed(
