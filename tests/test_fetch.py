@@ -12,12 +12,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from conftest import free_port, rss_feed, rss_item
 from werkzeug import Request, Response
 
-from conftest import free_port, rss_feed, rss_item
 from feeds.fetch import (
-    FetchError,
     Fetcher,
+    FetchError,
     RefusedAddress,
     address_refusal,
     check_url,
@@ -106,9 +106,7 @@ def test_retry_after_seconds(value, seconds):
     assert retry_after_seconds(value, NOW) == seconds
 
 
-def test_a_feed_is_fetched_with_our_user_agent_and_both_validators_come_back(
-    httpserver, fetcher
-):
+def test_a_feed_is_fetched_with_our_user_agent_and_both_validators_come_back(httpserver, fetcher):
     httpserver.expect_request("/feed.xml").respond_with_data(
         FEED,
         content_type="application/rss+xml; charset=utf-8",
