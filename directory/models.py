@@ -115,7 +115,8 @@ class Opportunity(db.Model):
     """`published`, or `hidden` by a moderator."""
     is_corrected: Mapped[bool] = mapped_column(Boolean, default=False)
     """A moderator corrected its deadlines, kind or place: later fetches leave those alone."""
-    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    """Indexed: merging listings from two sources looks for ones published days apart."""
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
