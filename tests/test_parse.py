@@ -136,6 +136,31 @@ def test_an_overlong_link_is_dropped_and_an_overlong_id_is_hashed():
     assert first.key != second.key
 
 
+def test_entity_declarations_are_ignored_so_a_billion_laughs_stays_small():
+    levels = ['<!ENTITY a0 "ha">'] + [
+        f'<!ENTITY a{n} "{f"&a{n - 1};" * 10}">' for n in range(1, 12)
+    ]
+    bomb = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [{"".join(levels)}]><rss version="2.0"><channel>'
+        "<title>t</title><item><title>&a11;</title><link>https://example.org/a</link></item>"
+        "<item><title>Kept</title><link>https://example.org/b</link></item></channel></rss>"
+    ).encode()
+    feed = parse_feed(bomb)
+    assert [e.title for e in feed.entries] == ["&a11;", "Kept"]
+    assert "ignored the entity declarations in the document's DOCTYPE" in feed.warnings
+
+
+def test_a_doctype_without_entities_is_left_alone():
+    rss091 = (
+        b'<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN"'
+        b' "http://my.netscape.com/publish/formats/rss-0.91.dtd"><rss version="0.91"><channel>'
+        b"<title>t</title><item><title>A &amp; B</title><link>https://example.org/x</link></item>"
+        b"</channel></rss>"
+    )
+    feed = parse_feed(rss091)
+    assert (feed.warnings, [e.title for e in feed.entries]) == ([], ["A & B"])
+
+
 def test_declared_charset_from_the_headers():
     latin = '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title><item><title>Fecha límite</title><link>https://example.org/a</link></item></channel></rss>'
     feed = parse_feed(
