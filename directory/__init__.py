@@ -50,13 +50,14 @@ def create_app(
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     mail.init_app(app)
 
-    from . import browse, cli, errors, health, web
+    from . import browse, cli, errors, health, polling, web
 
     web.init_app(app)
     errors.init_app(app)
     app.register_blueprint(browse.bp)
     app.register_blueprint(health.bp)
     cli.init_app(app)
+    polling.init_app(app)
     return app
 
 
