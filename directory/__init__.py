@@ -12,7 +12,8 @@ from flask import Flask
 
 from . import database  # noqa: F401  (registers the SQLite pragmas on every engine)
 from .config import DEFAULTS
-from .extensions import db, mail, migrate
+from .extensions import csrf, db, migrate
+from .extensions import mail as mail_extension
 from .settings import ConfigError, finish_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,15 +49,17 @@ def create_app(
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
-    mail.init_app(app)
+    mail_extension.init_app(app)
+    csrf.init_app(app)
 
-    from . import browse, cli, errors, health, polling, web
+    from . import browse, cli, errors, health, mail, polling, web
 
     web.init_app(app)
     errors.init_app(app)
     app.register_blueprint(browse.bp)
     app.register_blueprint(health.bp)
     cli.init_app(app)
+    mail.init_app(app)
     polling.init_app(app)
     return app
 

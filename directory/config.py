@@ -60,6 +60,16 @@ SETTINGS: tuple[Setting, ...] = (
         "The From address of every email (use an address on your domain, with SPF and DKIM).",
     ),
     Setting(
+        "MAIL_TIMEOUT_SECONDS",
+        30.0,
+        "Time allowed for each step of a conversation with the relay; a dead relay costs no more.",
+    ),
+    Setting(
+        "MAIL_MAX_PER_SECOND",
+        0,
+        "A cap on emails sent per second, for relays that throttle (0: no cap).",
+    ),
+    Setting(
         "MAIL_CATCHER_DIR",
         None,
         "Where `make run`'s local SMTP catcher keeps each message as an `.eml` file. "

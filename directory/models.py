@@ -305,3 +305,31 @@ class SchedulerLease(db.Model):
     holder: Mapped[str] = mapped_column(String(200))
     """Host and process id of the holder."""
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxMessage(db.Model):
+    """A transactional email (confirmation, notice to a partner or moderator) waiting to go out.
+
+    Queued in the same transaction as the change it reports, so a rolled-back change sends
+    nothing; sent right after the commit when the relay answers, else by the scheduler later.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(30))
+    """What the email is for (`subscription-confirm`, `submission-approved`, …), for the log."""
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    message: Mapped[str] = mapped_column(Text)
+    """The whole RFC 5322 message, as it will be sent."""
+    message_id: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    """`queued`, `sending` (claimed by a sender), `sent` or `failed`."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -7,6 +7,7 @@ CI). Its schema is built once per session by the migrations, and emptied after e
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -88,8 +89,10 @@ def app_config(migrated_database: str) -> dict:
 
 
 @pytest.fixture
-def app(app_config: dict, instance_dir: Path) -> Iterator:
+def app(request: pytest.FixtureRequest, app_config: dict, instance_dir: Path) -> Iterator:
     """The app on the migrated test database; every table is emptied afterwards."""
+    if "smtp_server" in request.fixturenames:
+        request.getfixturevalue("smtp_server")  # start it first: the app must know its port
     app = create_app(app_config, instance_path=str(instance_dir))
     with app.app_context():
         yield app
@@ -119,6 +122,14 @@ def client(app):
 def runner(app):
     """A runner for the app's `flask` commands."""
     return app.test_cli_runner()
+
+
+def csrf_token(client, path: str) -> str:
+    """The CSRF token of the form on the page at `path`, as a browser would send it back."""
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    assert match, f"no CSRF token in the form at {path}"
+    return match.group(1)
 
 
 @pytest.fixture
@@ -203,12 +214,27 @@ class ReceivedMail:
 
 @dataclass
 class SMTPRecorder:
-    """An aiosmtpd handler that keeps every message, for tests to read."""
+    """An aiosmtpd handler that keeps every message, for tests to read.
+
+    Tests can script failures: `rcpt_replies[address] = "550 5.1.1 No such user"` refuses a
+    recipient; each string put in `data_replies` answers the next DATA instead of accepting it.
+    """
 
     messages: list[ReceivedMail] = field(default_factory=list)
     arrived: threading.Condition = field(default_factory=threading.Condition)
+    rcpt_replies: dict[str, str] = field(default_factory=dict)
+    data_replies: list[str] = field(default_factory=list)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        reply = self.rcpt_replies.get(address)
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        if self.data_replies:
+            return self.data_replies.pop(0)
         message = message_from_bytes(envelope.content, policy=policy.default)
         with self.arrived:
             self.messages.append(

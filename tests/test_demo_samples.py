@@ -39,14 +39,62 @@ LANGUAGES = {
 
 # Written out again here, not imported, so that the tests check the module's spelling.
 MONTHS = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
-           "septiembre", "octubre", "noviembre", "diciembre"),
-    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-           "septembre", "octobre", "novembre", "décembre"),
-    "pt": ("janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto",
-           "setembro", "outubro", "novembro", "dezembro"),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+    "es": (
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ),
+    "fr": (
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ),
+    "pt": (
+        "janeiro",
+        "fevereiro",
+        "março",
+        "abril",
+        "maio",
+        "junho",
+        "julho",
+        "agosto",
+        "setembro",
+        "outubro",
+        "novembro",
+        "dezembro",
+    ),
 }
 
 TOKEN = re.compile(r"\[\[\s*([+-]?\d+)(?:\s*\.\.\s*([+-]?\d+))?\s+(\S+?)\s*\]\]")
@@ -77,8 +125,9 @@ def parsed_entries(feed: SampleFeed) -> list[dict[str, str]]:
         {
             "title": entry.get("title", ""),
             "link": entry.get("link", ""),
-            "html": max([entry.get("summary", "")] + [c.value for c in entry.get("content", [])],
-                        key=len),
+            "html": max(
+                [entry.get("summary", "")] + [c.value for c in entry.get("content", [])], key=len
+            ),
         }
         for entry in feedparser.parse(feed.content).entries
     ]
@@ -222,8 +271,11 @@ def read_range(text: str, fmt: str) -> tuple[tuple[int, int, int | None], ...]:
     else:  # "30 January – 1 February 2027": the month follows, the start may omit it
         start_month, end_month = match["m1"] or match["m2"], match["m2"]
     lang = fmt[:2]
-    start = (int(match["d1"]), month_number(lang, start_month),
-             int(start_year) if start_year else None)
+    start = (
+        int(match["d1"]),
+        month_number(lang, start_month),
+        int(start_year) if start_year else None,
+    )
     end = (int(match["d2"]), month_number(lang, end_month), int(end_year) if end_year else None)
     return start, end
 
@@ -252,7 +304,8 @@ def test_every_format_reads_back_as_today_plus_offset(today: date) -> None:
                     assert read_single(rendered, fmt) == expected(on, fmt), rendered
                 else:
                     assert read_range(rendered, fmt) == (expected(on, fmt), expected(end, fmt)), (
-                        rendered)
+                        rendered
+                    )
 
 
 @pytest.mark.parametrize("today", LOAD_DAYS, ids=str)
@@ -286,8 +339,7 @@ def test_sample_feeds_come_in_a_stable_order_with_titles() -> None:
 
 def test_every_file_in_samples_is_loaded() -> None:
     folder = resources.files("feeds") / "samples"
-    assert sorted(path.name for path in folder.iterdir() if path.is_file()) == sorted(
-        SAMPLE_FILES)
+    assert sorted(path.name for path in folder.iterdir() if path.is_file()) == sorted(SAMPLE_FILES)
 
 
 def test_templates_state_no_literal_year() -> None:

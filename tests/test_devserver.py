@@ -60,8 +60,20 @@ def test_make_run_serves_demo_opportunities_and_stops_on_ctrl_c(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
     env["FLASK_INSTANCE_PATH"] = str(tmp_path)
     server = subprocess.Popen(
-        [sys.executable, "-m", "directory.devserver", "--port", str(port), "--mail-port", str(mail_port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "directory.devserver",
+            "--port",
+            str(port),
+            "--mail-port",
+            str(mail_port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         page = ""
@@ -78,7 +90,9 @@ def test_make_run_serves_demo_opportunities_and_stops_on_ctrl_c(tmp_path):
         assert (tmp_path / "config.py").read_text().count('ENVIRONMENT = "development"') == 1
         send_test_mail(mail_port)
         assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
-        assert wait_for_scheduler_lease(tmp_path / "openings.sqlite3"), "the scheduler never started"
+        assert wait_for_scheduler_lease(tmp_path / "openings.sqlite3"), (
+            "the scheduler never started"
+        )
     finally:
         os.killpg(server.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         output = server.communicate(timeout=30)[0].decode()

@@ -1,7 +1,7 @@
 """Index opportunities by publication time, for merging listings from two sources.
 
 Revision ID: c66b38c6608a
-Revises: c30fbc2448b8
+Revises: 83444d40de80
 Create Date: 2026-11-29 11:30:09.657299
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "c66b38c6608a"
-down_revision = "c30fbc2448b8"
+down_revision = "83444d40de80"
 branch_labels = None
 depends_on = None
 
