@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import itertools
 import json
 import logging
 import re
@@ -38,6 +39,11 @@ TRACKING_PARAMETERS = {
 """Query parameters that say who sent a reader, not what they read (plus every `utm_*`)."""
 
 MAX_TITLE_LENGTH = 500
+_ITEM_PATTERNS = (
+    (re.compile(rb"<item[\s>].*?</item\s*>", re.DOTALL), re.compile(rb"<item[\s/>]")),
+    (re.compile(rb"<entry[\s>].*?</entry\s*>", re.DOTALL), re.compile(rb"<entry[\s/>]")),
+)
+"""An RSS item or Atom entry, whole; and how one opens (to find any left outside)."""
 _PROLOG_BYTES = 64 * 1024
 _INTERNAL_SUBSET = re.compile(rb"<!DOCTYPE[^\[>]*(\[.*?\])\s*>", re.IGNORECASE | re.DOTALL)
 MAX_LINK_LENGTH = 2000
@@ -75,7 +81,9 @@ def parse_feed(
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     if base_url:
         response_headers.setdefault("content-location", base_url)
-    parsed = feedparser.parse(content, response_headers=response_headers)
+    # nh3 sanitises every fragment we keep (see `_normalise`), so feedparser's own, slower
+    # sanitiser would only do the same work twice.
+    parsed = feedparser.parse(content, response_headers=response_headers, sanitize_html=False)
     if not parsed.get("version") and not parsed.entries:
         reason = parsed.get("bozo_exception") or "no RSS, Atom or JSON Feed found"
         raise FeedError(f"not a feed: {_first_line(reason)}")
@@ -93,6 +101,62 @@ def parse_feed(
         lambda item: _feedparser_fields(item, feed),
         warnings,
     )
+
+
+@dataclass(frozen=True)
+class ItemSplit:
+    """A feed document cut at its items, so that only new ones need parsing.
+
+    `head` runs up to the first item (the channel, its namespaces, language and base),
+    `tail` from the end of the last; `head + items + tail` is the document again, less only
+    whitespace between items.
+    """
+
+    head: bytes
+    items: list[bytes]
+    tail: bytes
+
+    @property
+    def digests(self) -> list[str]:
+        """A digest of each item's bytes, in order."""
+        return [item_digest(item) for item in self.items]
+
+    def document(self, items: Iterable[bytes]) -> bytes:
+        """The same document holding only `items`."""
+        return self.head + b"".join(items) + self.tail
+
+
+def split_items(content: bytes) -> ItemSplit | None:
+    """Cut an RSS or Atom document at its `<item>` or `<entry>` elements.
+
+    None when it cannot be cut cleanly: JSON, no items, another encoding than an ASCII
+    superset, or anything but whitespace between items (a comment, a self-closed item),
+    in which case the caller parses the whole document as usual.
+    """
+    if _looks_like_json(content):
+        return None
+    for whole, opening in _ITEM_PATTERNS:
+        spans = [m.span() for m in whole.finditer(content)]
+        if spans:
+            return _split_at(content, spans, opening)
+    return None
+
+
+def _split_at(
+    content: bytes, spans: list[tuple[int, int]], opening: re.Pattern[bytes]
+) -> ItemSplit | None:
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        if content[end:start].strip():
+            return None
+    head, tail = content[: spans[0][0]], content[spans[-1][1] :]
+    if opening.search(head) or opening.search(tail):
+        return None
+    return ItemSplit(head=head, items=[content[start:end] for start, end in spans], tail=tail)
+
+
+def item_digest(item: bytes) -> str:
+    """A short digest of one item's bytes, to recognise it unchanged in the next fetch."""
+    return hashlib.sha256(item).hexdigest()[:32]
 
 
 def canonical_link(link: str | None) -> str | None:

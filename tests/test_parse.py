@@ -5,7 +5,7 @@ import json
 import pytest
 from conftest import corpus_files, requires_corpus
 
-from feeds.parse import FeedError, canonical_link, parse_feed
+from feeds.parse import FeedError, canonical_link, parse_feed, split_items
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Justice Network</title><language>es</language>
@@ -192,3 +192,61 @@ def test_every_real_feed_parses(path):
     feed = parse_feed(path.read_bytes())
     assert feed.entries
     assert len({e.key for e in feed.entries}) == len(feed.entries)
+
+
+ITEM = b"<item><title>A</title><link>https://example.org/a</link></item>"
+OTHER = b"<item>\n<title>B</title><link>https://example.org/b</link>\n</item >"
+
+
+@pytest.mark.parametrize(
+    ("document", "items"),
+    [
+        (
+            b'<rss version="2.0"><channel><title>t</title>'
+            + ITEM
+            + b"\n  "
+            + OTHER
+            + b"</channel></rss>",
+            [ITEM, OTHER],
+        ),
+        (
+            b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>1</id></entry><entry xml:lang="es"><id>2</id></entry></feed>',
+            [b"<entry><id>1</id></entry>", b'<entry xml:lang="es"><id>2</id></entry>'],
+        ),
+        (
+            b'<rdf:RDF><channel><items><rdf:Seq/></items></channel><item rdf:about="x"><title>A</title></item></rdf:RDF>',
+            [b'<item rdf:about="x"><title>A</title></item>'],
+        ),
+        (b"<rss><channel><title>none</title></channel></rss>", None),
+        (b"<rss><channel>" + ITEM + b"<!-- an old one -->" + OTHER + b"</channel></rss>", None),
+        (b"<rss><channel><item/>" + ITEM + b"</channel></rss>", None),
+        (b'{"version": "https://jsonfeed.org/version/1.1", "items": []}', None),
+    ],
+)
+def test_split_items(document, items):
+    split = split_items(document)
+    if items is None:
+        assert split is None
+    else:
+        assert split.items == items
+        assert split.document(split.items).replace(b"\n  ", b"") == document.replace(b"\n  ", b"")
+
+
+@requires_corpus
+@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: p.stem)
+def test_an_item_parsed_alone_in_its_documents_frame_reads_as_in_the_whole(path):
+    content = path.read_bytes()
+    split = split_items(content)
+    assert split is not None
+    whole = {
+        entry.key: entry
+        for entry in parse_feed(content, base_url="https://example.org/f.xml").entries
+    }
+    alone = [
+        entry
+        for item in split.items
+        for entry in parse_feed(
+            split.document([item]), base_url="https://example.org/f.xml"
+        ).entries
+    ]
+    assert {entry.key: entry for entry in alone} == whole
