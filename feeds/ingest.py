@@ -38,6 +38,9 @@ MERGE_WINDOW = timedelta(days=3)
 published this close together."""
 TITLE_SIMILARITY = 0.9
 """How alike two titles must be (difflib ratio of their normalised forms) to be one."""
+SEEN_RESOLUTION = timedelta(days=1)
+"""An unchanged entry's `last_seen_at` is rewritten at most this often, so a poll that finds
+one new entry among a hundred writes one entry, not a hundred."""
 MIN_TITLE_KEY_LENGTH = 10
 """Titles shorter than this ("News", "Jobs") say too little to merge on."""
 
@@ -190,7 +193,9 @@ def store_entries(
     for action, entry in plan:
         if action is Action.UNCHANGED:
             counts["unchanged"] += 1
-            stored[entry.key].last_seen_at = now
+            row = stored[entry.key]
+            if now - row.last_seen_at >= SEEN_RESOLUTION:
+                row.last_seen_at = now
             continue
         extraction = extractor(
             entry.title,

@@ -13,20 +13,21 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from directory.models import Source
 
 from .extract import extract
 from .fetch import Fetcher
 from .ingest import Extractor, IngestReport, store_entries
-from .parse import FeedError, ParsedFeed, parse_feed
-from .schedule import is_backing_off, next_fetch_at
+from .parse import FeedError, ParsedFeed, parse_feed, split_items
+from .schedule import is_backing_off, must_read_all, next_fetch_at
 from .types import FetchResult
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,10 @@ class FetchJob:
     url: str
     etag: str | None
     last_modified: str | None
+    known_items: frozenset[str] = frozenset()
+    """Digests of the items read last time: those are not parsed again."""
+    read_all: bool = True
+    """Parse every item, known or not (the first read, and once a day)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,12 @@ class Fetched:
     feed: ParsedFeed | None = None
     error: str | None = None
     """Why nothing can be stored: the fetch failed, or the bytes are not a feed."""
+    item_digests: list[str] | None = None
+    """A digest of each item of the document, when it could be cut into items."""
+    read_all: bool = True
+    """Every item was parsed; else only those not known from the last read."""
+    known_unchanged: int = 0
+    """Items left unparsed because they are byte for byte the ones read last time."""
 
 
 @dataclass(frozen=True)
@@ -131,11 +142,40 @@ def poll_sources(
     jitter: Callable[[], float] = random.random,
 ) -> list[PollReport]:
     """Fetch, parse and store each source, committing after each; returns one report each."""
-    jobs = [FetchJob(s.id, s.url, s.etag, s.last_modified) for s in sources if s.url]
+    jobs = [
+        FetchJob(
+            s.id,
+            s.url,
+            s.etag,
+            s.last_modified,
+            known_items=frozenset(s.item_digests or ()),
+            read_all=must_read_all(s.items_read_at, bool(s.item_digests), now),
+        )
+        for s in sources
+        if s.url
+    ]
     reports = []
-    for fetched in fetch_all(jobs, fetcher, workers=workers, now=now):
-        reports.append(_store(session, fetched, now, extractor=extractor, jitter=jitter()))
+    with _kept_loaded(session):
+        for fetched in fetch_all(jobs, fetcher, workers=workers, now=now):
+            reports.append(_store(session, fetched, now, extractor=extractor, jitter=jitter()))
     return reports
+
+
+@contextmanager
+def _kept_loaded(session: Session | scoped_session) -> Iterator[None]:
+    """Commit per source without expiring every loaded object at each commit.
+
+    Expiring costs work for each object in the session, so a poll of a thousand sources
+    would do a million of them; nothing else writes a source while it is polled (the
+    scheduler holds the lease), and updates name only the columns they change.
+    """
+    target = session.registry() if isinstance(session, scoped_session) else session
+    saved = target.expire_on_commit
+    target.expire_on_commit = False
+    try:
+        yield
+    finally:
+        target.expire_on_commit = saved
 
 
 def fetch_all(
@@ -191,7 +231,11 @@ def record_fetch(source: Source, fetched: Fetched, now: datetime, *, jitter: flo
     if result.outcome == "fetched":
         source.etag, source.last_modified = result.etag, result.last_modified
         feed = fetched.feed
-        source.last_warning = "; ".join(feed.warnings) if feed and feed.warnings else None
+        if fetched.read_all or (feed and feed.warnings):
+            source.last_warning = "; ".join(feed.warnings) if feed and feed.warnings else None
+        source.item_digests = fetched.item_digests
+        if fetched.read_all:
+            source.items_read_at = now
         if feed and feed.title and source.name == default_name(source.url):
             source.name = feed.title[:200]
     else:
@@ -213,17 +257,46 @@ def _fetch_one(job: FetchJob, fetcher: Fetcher, now: datetime) -> Fetched:
         result = fetcher.fetch(job.url, etag=job.etag, last_modified=job.last_modified, now=now)
         if result.outcome != "fetched":
             return Fetched(job.source_id, result, error=result.error)
-        try:
-            # Relative permalink guids resolve against the address we asked for, not the one a
-            # temporary redirect led to (a CDN's signed path would change every entry's id).
-            feed = parse_feed(result.content, headers=result.headers, base_url=job.url)
-        except FeedError as error:
-            return Fetched(job.source_id, result, error=str(error))
-        return Fetched(job.source_id, result, feed=feed)
+        return _parse(job, result)
     except Exception as error:  # a bug must not stop the other sources; it is logged in full
         log.exception("fetching source %s (%s) failed unexpectedly", job.source_id, job.url)
         failed = FetchResult("failed", url=job.url, error=f"internal error: {error!r}")
         return Fetched(job.source_id, failed, error=failed.error)
+
+
+def _parse(job: FetchJob, result: FetchResult) -> Fetched:
+    """Parse what is new in a fetched document: every item on a whole read, else only the
+    items whose bytes were not in the last one (each parsed within the document's own head,
+    so it reads exactly as in a whole parse)."""
+    split = split_items(result.content)
+    digests = split.digests if split else None
+    read_all = job.read_all or split is None
+    content: bytes | None = result.content
+    skipped = 0
+    if split and not read_all:
+        fresh = [
+            item for item, d in zip(split.items, digests, strict=True) if d not in job.known_items
+        ]
+        skipped = len(split.items) - len(fresh)
+        content = split.document(fresh) if fresh else None
+    try:
+        # Relative permalink guids resolve against the address we asked for, not the one a
+        # temporary redirect led to (a CDN's signed path would change every entry's id).
+        feed = (
+            parse_feed(content, headers=result.headers, base_url=job.url)
+            if content is not None
+            else ParsedFeed(title=None, language=None, entries=[])
+        )
+    except FeedError as error:
+        return Fetched(job.source_id, result, error=str(error))
+    return Fetched(
+        job.source_id,
+        result,
+        feed=feed,
+        item_digests=digests,
+        read_all=read_all,
+        known_unchanged=skipped,
+    )
 
 
 def _store(
@@ -248,6 +321,7 @@ def _store(
         session.commit()
         return _report(source, "failed", IngestReport())
     outcome = fetched.result.outcome
+    stored = replace(stored, unchanged=stored.unchanged + fetched.known_unchanged)
     return _report(source, "failed" if fetched.error and outcome != "gone" else outcome, stored)
 
 

@@ -17,6 +17,8 @@ STALE_AFTER = timedelta(days=3)
 JITTER_SHARE = 0.1
 """A fetch is delayed by up to this share of the wait, so sources added together drift apart."""
 MAX_JITTER = timedelta(minutes=5)
+READ_ALL_EVERY = timedelta(days=1)
+"""A feed is parsed whole at least this often; in between, only items not seen before are."""
 MIN_INTERVAL_MINUTES = 5
 """No feed is polled more often than this: it is somebody else's server."""
 
@@ -74,6 +76,12 @@ def is_stale(
     if status != "active":
         return False
     return now - (last_succeeded_at or created_at) > STALE_AFTER
+
+
+def must_read_all(items_read_at: datetime | None, has_digests: bool, now: datetime) -> bool:
+    """Whether the next fetch parses the whole feed rather than only its new items: when
+    nothing is known of its items yet, or the last whole read is a day old."""
+    return not has_digests or items_read_at is None or now - items_read_at >= READ_ALL_EVERY
 
 
 def parse_interval(text: str) -> int:

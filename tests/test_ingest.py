@@ -424,3 +424,18 @@ def test_long_fields_are_cut_to_fit_their_columns(source):
     opportunity = db.session.scalar(db.select(Opportunity))
     assert len(opportunity.organiser) == 300
     assert len(opportunity.language) == 10
+
+
+def test_unchanged_entries_are_not_rewritten_on_every_poll(source):
+    store_entries(db.session, source, [entry("a")], NOW, extractor=CountingExtractor())
+    db.session.commit()
+    for hours, seen in [(1, NOW), (23, NOW), (25, NOW + timedelta(hours=25))]:
+        store_entries(
+            db.session,
+            source,
+            [entry("a")],
+            NOW + timedelta(hours=hours),
+            extractor=CountingExtractor(),
+        )
+        db.session.commit()
+        assert db.session.scalar(db.select(SourceEntry.last_seen_at)) == seen

@@ -21,6 +21,7 @@ from directory.models import Opportunity, Source, SourceEntry
 from directory.polling import poll_due
 from directory.scheduler import JOBS, run_forever
 from feeds.extract import extract
+from feeds.parse import parse_feed
 from feeds.poll import due_sources, poll_sources
 from feeds.types import Extraction
 
@@ -451,3 +452,69 @@ def test_the_scheduler_polls_due_sources(app, httpserver, add_source):
     db.session.expire_all()
     assert db.session.get(Source, source_id).last_succeeded_at is not None
     assert stored_titles() == GOOD_TITLES
+
+
+@pytest.fixture
+def parsed_entries(monkeypatch) -> list[int]:
+    """How many entries each parse in the poll pipeline produced."""
+    import feeds.poll
+
+    counts: list[int] = []
+
+    def counting(*args, **kwargs):
+        feed = parse_feed(*args, **kwargs)
+        counts.append(len(feed.entries))
+        return feed
+
+    monkeypatch.setattr(feeds.poll, "parse_feed", counting)
+    return counts
+
+
+def test_only_items_not_seen_before_are_parsed_and_extracted(
+    httpserver, add_source, poll, parsed_entries
+):
+    items = [rss_item(n) for n in range(1, 21)]
+    serve(httpserver, rss_feed(*items))
+    source = add_source()
+    poll(source)
+    assert parsed_entries == [20]
+    assert len(source.item_digests) == 20 and source.items_read_at == NOW
+
+    calls: list[str] = []
+
+    def extractor(title, text, **context):
+        calls.append(title)
+        return Extraction()
+
+    changed = dict(items[4], description="<p>Extended: applications close on 30 April.</p>")
+    serve(httpserver, rss_feed(rss_item(21), *items[:4], changed, *items[5:]))
+    (report,) = poll(source, now=NOW + HOUR, extractor=extractor)
+    assert parsed_entries == [20, 2]
+    assert calls == [rss_item(21)["title"], items[4]["title"]]
+    assert (report.stored.new, report.stored.changed, report.stored.unchanged) == (1, 1, 19)
+    assert source.items_read_at == NOW
+
+    (report,) = poll(source, now=NOW + 2 * HOUR, extractor=extractor)
+    assert parsed_entries == [20, 2]  # nothing new: nothing parsed at all
+    assert report.stored.unchanged == 21
+
+    poll(source, now=NOW + 25 * HOUR, extractor=extractor)
+    assert parsed_entries == [20, 2, 21]
+    assert source.items_read_at == NOW + 25 * HOUR
+    assert len(calls) == 2
+
+
+def test_a_warning_from_the_last_whole_read_stays_while_only_new_items_are_read(
+    httpserver, add_source, poll
+):
+    serve(httpserver, rss_feed(rss_item(1), {"pubDate": "Sun, 01 Mar 2026 09:00:00 +0000"}))
+    source = add_source()
+    poll(source)
+    assert "1 entries skipped" in source.last_warning
+    serve(
+        httpserver,
+        rss_feed(rss_item(2), rss_item(1), {"pubDate": "Sun, 01 Mar 2026 09:00:00 +0000"}),
+    )
+    (report,) = poll(source, now=NOW + HOUR)
+    assert report.stored.new == 1
+    assert "1 entries skipped" in source.last_warning

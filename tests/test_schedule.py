@@ -8,6 +8,7 @@ from feeds.schedule import (
     is_backing_off,
     is_due,
     is_stale,
+    must_read_all,
     next_fetch_at,
     parse_interval,
     retry_delay,
@@ -138,3 +139,18 @@ def test_parse_interval(text, minutes):
 def test_parse_interval_refuses(text, message):
     with pytest.raises(ValueError, match=message):
         parse_interval(text)
+
+
+@pytest.mark.parametrize(
+    ("items_read_at", "has_digests", "read_all"),
+    [
+        (None, False, True),
+        (None, True, True),
+        (NOW - HOUR, False, True),
+        (NOW - HOUR, True, False),
+        (NOW - DAY + timedelta(seconds=1), True, False),
+        (NOW - DAY, True, True),
+    ],
+)
+def test_must_read_all(items_read_at, has_digests, read_all):
+    assert must_read_all(items_read_at, has_digests, NOW) is read_all
