@@ -13,8 +13,10 @@ At most one request at a time goes to any one host.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 import zlib
@@ -407,7 +409,7 @@ class _GuardedTransport(httpx.HTTPTransport):
     """httpx's own transport, with its connection pool opening connections through the guard."""
 
     def __init__(self, backend: _GuardedBackend) -> None:
-        ssl_context = httpx.create_ssl_context()
+        ssl_context = _ssl_context()
         super().__init__(verify=ssl_context, trust_env=False)
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context,
@@ -416,6 +418,12 @@ class _GuardedTransport(httpx.HTTPTransport):
             keepalive_expiry=5.0,
             network_backend=backend,
         )
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One TLS context for the process: loading the CA bundle takes a tenth of a second."""
+    return httpx.create_ssl_context()
 
 
 def _check_addresses(host: str, addresses: list[str], allow_private: bool) -> None:
