@@ -9,6 +9,7 @@ the caller (one commit per source). Nothing is ever deleted because it left a fe
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
@@ -20,7 +21,7 @@ from difflib import SequenceMatcher
 from enum import Enum
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from directory.models import Deadline, Opportunity, OpportunityCountry, Source, SourceEntry
@@ -143,6 +144,7 @@ def same_opportunity(
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def title_key(title: str) -> str:
     """A title folded for comparison: no case, accents, punctuation or extra spaces."""
     decomposed = unicodedata.normalize("NFKD", title.casefold())
@@ -190,6 +192,7 @@ def store_entries(
     repeated_links = {link for link, count in links.items() if count > 1}
     repeated_titles = {key for key, count in titles.items() if count > 1}
     counts: Counter[str] = Counter()
+    new_listings: list[tuple[Entry, Extraction]] = []
     for action, entry in plan:
         if action is Action.UNCHANGED:
             counts["unchanged"] += 1
@@ -223,22 +226,18 @@ def store_entries(
         )
         if match is None:
             counts["new"] += 1
-            opportunity = Opportunity(first_seen_at=now)
-            session.add(opportunity)
-            apply_entry(opportunity, entry, extraction, source=source)
-        else:
-            counts["merged"] += 1
-            opportunity = session.get(Opportunity, match)
-            supplement_entry(opportunity, entry, extraction)
-            candidates = [
-                replace(c, source_ids=c.source_ids | {source.id})
-                if c.opportunity_id == match
-                else c
-                for c in candidates
-            ]
-            log.debug(
-                "%s: entry %r is another listing of opportunity %s", source.name, entry.key, match
-            )
+            new_listings.append((entry, extraction))
+            continue
+        counts["merged"] += 1
+        opportunity = session.get(Opportunity, match)
+        supplement_entry(opportunity, entry, extraction)
+        candidates = [
+            replace(c, source_ids=c.source_ids | {source.id}) if c.opportunity_id == match else c
+            for c in candidates
+        ]
+        log.debug(
+            "%s: entry %r is another listing of opportunity %s", source.name, entry.key, match
+        )
         session.add(
             SourceEntry(
                 source=source,
@@ -250,6 +249,7 @@ def store_entries(
                 last_seen_at=now,
             )
         )
+    _insert_new(session, source, new_listings, now)
     return IngestReport(**counts)
 
 
@@ -260,29 +260,44 @@ def apply_entry(
 
     What a moderator corrected (kind, place, deadlines) is left as the moderator set it.
     """
-    opportunity.title = entry.title
-    opportunity.link = entry.link
-    opportunity.organiser = _fit(entry.author or opportunity.organiser or source.name, 300)
-    opportunity.summary_html = entry.summary_html
-    opportunity.summary_text = entry.summary_text
-    opportunity.published_at = entry.published_at
-    opportunity.language = _fit(extraction.language, 10) or opportunity.language
-    opportunity.event_start_on = extraction.event_start
-    opportunity.event_end_on = extraction.event_end
-    funding = extraction.funding
-    opportunity.offers_travel = funding.travel
-    opportunity.offers_accommodation = funding.accommodation
-    opportunity.offers_fees = funding.fees
-    opportunity.offers_stipend = funding.stipend
-    opportunity.funding_amount = funding.amount
-    opportunity.funding_currency = funding.currency
+    values = listing_values(entry, extraction, organiser=opportunity.organiser or source.name)
+    values["language"] = values["language"] or opportunity.language
     if opportunity.is_corrected:
-        return
-    opportunity.kind = extraction.kind
-    opportunity.is_online = extraction.is_online
-    opportunity.is_rolling = extraction.is_rolling
-    opportunity.countries = _countries(extraction)
-    opportunity.deadlines = _deadlines(extraction)
+        values = {k: v for k, v in values.items() if k not in CORRECTABLE}
+    for name, value in values.items():
+        setattr(opportunity, name, value)
+    if not opportunity.is_corrected:
+        opportunity.countries = [OpportunityCountry(**v) for v in _country_values(extraction)]
+        opportunity.deadlines = [Deadline(**v) for v in _deadline_values(extraction)]
+
+
+CORRECTABLE = frozenset({"kind", "is_online", "is_rolling"})
+"""Columns (besides countries and deadlines) that a moderator's correction protects."""
+
+
+def listing_values(entry: Entry, extraction: Extraction, *, organiser: str | None) -> dict:
+    """An opportunity's columns as one listing and its extraction give them."""
+    funding = extraction.funding
+    return {
+        "title": entry.title,
+        "link": entry.link,
+        "organiser": _fit(entry.author or organiser, 300),
+        "summary_html": entry.summary_html,
+        "summary_text": entry.summary_text,
+        "published_at": entry.published_at,
+        "language": _fit(extraction.language, 10),
+        "event_start_on": extraction.event_start,
+        "event_end_on": extraction.event_end,
+        "offers_travel": funding.travel,
+        "offers_accommodation": funding.accommodation,
+        "offers_fees": funding.fees,
+        "offers_stipend": funding.stipend,
+        "funding_amount": funding.amount,
+        "funding_currency": funding.currency,
+        "kind": extraction.kind,
+        "is_online": extraction.is_online,
+        "is_rolling": extraction.is_rolling,
+    }
 
 
 def supplement_entry(opportunity: Opportunity, entry: Entry, extraction: Extraction) -> None:
@@ -304,33 +319,82 @@ def supplement_entry(opportunity: Opportunity, entry: Entry, extraction: Extract
     if opportunity.kind == "other":
         opportunity.kind = extraction.kind
     if not opportunity.countries and extraction.countries:
-        opportunity.countries = _countries(extraction)
+        opportunity.countries = [OpportunityCountry(**v) for v in _country_values(extraction)]
     if not opportunity.deadlines and extraction.deadlines:
-        opportunity.deadlines = _deadlines(extraction)
+        opportunity.deadlines = [Deadline(**v) for v in _deadline_values(extraction)]
         opportunity.is_rolling = extraction.is_rolling
 
 
-def _countries(extraction: Extraction) -> list[OpportunityCountry]:
-    return [
-        OpportunityCountry(country_code=code, position=i)
-        for i, code in enumerate(extraction.countries)
-    ]
+def _country_values(extraction: Extraction) -> list[dict]:
+    return [{"country_code": code, "position": i} for i, code in enumerate(extraction.countries)]
 
 
-def _deadlines(extraction: Extraction) -> list[Deadline]:
+def _deadline_values(extraction: Extraction) -> list[dict]:
     return [
-        Deadline(
-            kind=found.kind,
-            due_on=found.on,
-            due_time=found.at,
-            time_zone=found.tz,
-            due_at=closing_instant(found.on, found.at, found.tz),
-            evidence=found.evidence,
-            confidence=found.confidence,
-            origin="extracted",
-        )
+        {
+            "kind": found.kind,
+            "due_on": found.on,
+            "due_time": found.at,
+            "time_zone": found.tz,
+            "due_at": closing_instant(found.on, found.at, found.tz),
+            "evidence": found.evidence,
+            "confidence": found.confidence,
+            "origin": "extracted",
+        }
         for found in extraction.deadlines
     ]
+
+
+def _insert_new(
+    session: Session,
+    source: Source,
+    listings: Sequence[tuple[Entry, Extraction]],
+    now: datetime,
+) -> None:
+    """Insert new opportunities with their entries, deadlines and countries, a few
+    statements for the lot: the ORM's object-by-object work would cost more than the parse."""
+    if not listings:
+        return
+    rows = [
+        {
+            **listing_values(entry, extraction, organiser=source.name),
+            "first_seen_at": now,
+            "updated_at": now,
+        }
+        for entry, extraction in listings
+    ]
+    ids = session.scalars(
+        insert(Opportunity).returning(Opportunity.id, sort_by_parameter_order=True), rows
+    ).all()
+    session.execute(
+        insert(SourceEntry),
+        [
+            {
+                "source_id": source.id,
+                "opportunity_id": opportunity_id,
+                "entry_key": entry.key,
+                "link": entry.link,
+                "content_hash": entry.content_hash,
+                "first_seen_at": now,
+                "last_seen_at": now,
+            }
+            for opportunity_id, (entry, _) in zip(ids, listings, strict=True)
+        ],
+    )
+    deadlines = [
+        {**values, "opportunity_id": opportunity_id}
+        for opportunity_id, (_, extraction) in zip(ids, listings, strict=True)
+        for values in _deadline_values(extraction)
+    ]
+    if deadlines:
+        session.execute(insert(Deadline), deadlines)
+    countries = [
+        {**values, "opportunity_id": opportunity_id}
+        for opportunity_id, (_, extraction) in zip(ids, listings, strict=True)
+        for values in _country_values(extraction)
+    ]
+    if countries:
+        session.execute(insert(OpportunityCountry), countries)
 
 
 def _candidates(session: Session, entries: Sequence[Entry], source: Source) -> list[Candidate]:
