@@ -1,8 +1,9 @@
 """Polling: due sources → fetch → parse → decide → store, one commit per source.
 
-Fetching and parsing run in a few worker threads, one host's sources in turn (so no host
-gets two requests at once); storing runs in the caller's thread and session. Every outcome
-is recorded on its source, and a failure of one source never stops the others.
+Fetching runs in a few worker threads, one host's sources in turn (so no host gets two
+requests at once); parsing and storing run in the caller's thread and session, while the
+workers fetch what comes next. Every outcome is recorded on its source, and a failure of
+one source never stops the others.
 """
 
 from __future__ import annotations
@@ -156,7 +157,8 @@ def poll_sources(
     ]
     reports = []
     with _kept_loaded(session):
-        for fetched in fetch_all(jobs, fetcher, workers=workers, now=now):
+        for job, result in fetch_all(jobs, fetcher, workers=workers, now=now):
+            fetched = _parse_safely(job, result)
             reports.append(_store(session, fetched, now, extractor=extractor, jitter=jitter()))
     return reports
 
@@ -180,16 +182,19 @@ def _kept_loaded(session: Session | scoped_session) -> Iterator[None]:
 
 def fetch_all(
     jobs: Sequence[FetchJob], fetcher: Fetcher, *, workers: int, now: datetime
-) -> Iterator[Fetched]:
-    """Fetch and parse every job in worker threads, one host's jobs in turn; yield as done."""
+) -> Iterator[tuple[FetchJob, FetchResult]]:
+    """Fetch every job in worker threads, one host's jobs in turn; yield each as it is done.
+
+    The caller parses and stores one answer while the workers fetch the next ones.
+    """
     by_host: dict[str, list[FetchJob]] = defaultdict(list)
     for job in jobs:
         by_host[(urlsplit(job.url).hostname or "").lower()].append(job)
-    done: queue.Queue[Fetched] = queue.Queue()
+    done: queue.Queue[tuple[FetchJob, FetchResult]] = queue.Queue()
 
     def work(host_jobs: list[FetchJob]) -> None:
         for job in host_jobs:
-            done.put(_fetch_one(job, fetcher, now))
+            done.put((job, _fetch_one(job, fetcher, now)))
 
     if not jobs:
         return
@@ -252,14 +257,21 @@ def default_name(url: str | None) -> str:
     return (urlsplit(url or "").hostname or url or "feed").lower()
 
 
-def _fetch_one(job: FetchJob, fetcher: Fetcher, now: datetime) -> Fetched:
+def _fetch_one(job: FetchJob, fetcher: Fetcher, now: datetime) -> FetchResult:
     try:
-        result = fetcher.fetch(job.url, etag=job.etag, last_modified=job.last_modified, now=now)
-        if result.outcome != "fetched":
-            return Fetched(job.source_id, result, error=result.error)
-        return _parse(job, result)
+        return fetcher.fetch(job.url, etag=job.etag, last_modified=job.last_modified, now=now)
     except Exception as error:  # a bug must not stop the other sources; it is logged in full
         log.exception("fetching source %s (%s) failed unexpectedly", job.source_id, job.url)
+        return FetchResult("failed", url=job.url, error=f"internal error: {error!r}")
+
+
+def _parse_safely(job: FetchJob, result: FetchResult) -> Fetched:
+    if result.outcome != "fetched":
+        return Fetched(job.source_id, result, error=result.error)
+    try:
+        return _parse(job, result)
+    except Exception as error:  # as above: recorded on the source, logged in full
+        log.exception("parsing source %s (%s) failed unexpectedly", job.source_id, job.url)
         failed = FetchResult("failed", url=job.url, error=f"internal error: {error!r}")
         return Fetched(job.source_id, failed, error=failed.error)
 
