@@ -11,6 +11,7 @@ import threading
 from datetime import datetime
 
 import click
+import httpx
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
@@ -20,7 +21,7 @@ from .extensions import db
 from .models import Source, utcnow
 
 demo = AppGroup("demo", help="Demo data for a local try-out.")
-feeds = AppGroup("feeds", help="Feed sources: add, list, fetch, pause, remove, extract.")
+feeds = AppGroup("feeds", help="Feed sources: add, list, fetch, pause, resume, remove; extract (try the extractor).")
 scheduler = AppGroup(
     "scheduler", help="The long-running process that polls feeds and sends alerts."
 )
@@ -245,6 +246,35 @@ def _minutes(minutes: int) -> str:
     if minutes % 60 == 0:
         return f"{minutes // 60}h"
     return f"{minutes}m"
+
+
+@feeds.command("extract")
+@click.argument("path_or_url")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per entry, per line.")
+def feeds_extract(path_or_url: str, as_json: bool) -> None:
+    """Show the deadlines, dates, kind and place found in each entry of a feed (no database)."""
+    import json
+
+    from feeds.extract_feed import extract_records, read_feed, table_rows
+    from feeds.parse import FeedError
+
+    config = current_app.config
+    try:
+        feed = read_feed(
+            path_or_url,
+            timeout=float(config["FEEDS_TIMEOUT_SECONDS"]),
+            max_bytes=int(config["FEEDS_MAX_BYTES"]),
+            user_agent=f"Openings (+{config['FEEDS_CONTACT_URL']})",
+        )
+        records = list(extract_records(feed))
+    except (OSError, httpx.HTTPError, FeedError) as error:
+        raise click.ClickException(f"cannot read {path_or_url}: {error}") from None
+    if as_json:
+        for record in records:
+            click.echo(json.dumps(record, ensure_ascii=False))
+        return
+    for row in table_rows(records):
+        click.echo(row)
 
 
 # --- scheduler --------------------------------------------------------------------------------
