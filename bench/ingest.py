@@ -9,14 +9,17 @@ Run from the repository root: `.venv/bin/python bench/ingest.py [--feeds 20] [--
    bytes (the baseline; target: at least 0.6 of it);
 2. the same feeds ingested by lemon24/reader, when a Python with `reader` installed is given
    (`--reader-python`, e.g. a throwaway venv: `python3 -m venv /tmp/reader-venv &&
-   /tmp/reader-venv/bin/pip install reader`), as entries per second in the same run;
+   /tmp/reader-venv/bin/pip install reader`), as entries per second in the same run, next
+   to ours with an extractor that reads nothing (reader extracts nothing either);
 3. re-polling 1,000 unchanged sources, every one answered 304 (target: under 10 s);
 4. a poll of a 100-entry feed with one new entry against a poll of a new one-entry feed
    (target: under 3x), with how many entries were extracted.
 
 The database is a fresh SQLite file in a temporary folder (`--database` takes another URL,
-e.g. an empty PostgreSQL database). Figures vary from run to run and machine to machine:
-compare the ratios, which are measured against baselines taken in the same run.
+e.g. an empty PostgreSQL database). Measurements 1 and 2 run in rounds on fresh feeds and
+report the best round of each (other work on the machine slows some rounds down), wall-clock
+and CPU time of the measuring process (the server is a child process). Figures vary from
+run to run and machine to machine: compare the ratios, measured in the same run.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from directory.polling import fetch_settings  # noqa: E402
 from feeds import extract as extract_module  # noqa: E402
 from feeds.fetch import Fetcher  # noqa: E402
 from feeds.poll import poll_sources  # noqa: E402
+from feeds.types import Extraction  # noqa: E402
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 KINDS = ("fellowship", "travel grant", "summit", "call for proposals", "training")
@@ -161,6 +165,11 @@ class FeedServer:
         self.process.terminate()
         self.process.wait(10)
         self.process.stdout.close()
+
+
+def nothing_extracted(*args: object, **kwargs: object) -> Extraction:
+    """An extractor that reads nothing: the pipeline's own cost, as reader's figure is."""
+    return Extraction()
 
 
 class Counting:
@@ -299,7 +308,7 @@ def measure(app, server: FeedServer, options, folder: Path) -> dict[str, object]
     # 1 and 2. End to end against feedparser + extractor in-process, and against reader;
     # each round on feeds of its own (new entries), the best round of each reported, since
     # other work on this machine slows some rounds down.
-    base, ours, theirs = [], [], []
+    base, ours, plain, theirs = [], [], [], []
     for round_ in range(options.repeats):
         documents, urls = [], []
         for feed in range(options.feeds):
@@ -314,6 +323,21 @@ def measure(app, server: FeedServer, options, folder: Path) -> dict[str, object]
         seconds, cpu, reports = poll(app, add_sources(urls, f"Bench {round_}"), now)
         assert sum(r.stored.new for r in reports) == entries, reports
         ours.append((seconds, cpu))
+        plain_urls = [
+            server.put(
+                f"/plain/{number}.xml",
+                rss([listing(number, n) for n in range(options.entries)], f"Plain {number}"),
+            )
+            for number in range(
+                100_000 + round_ * options.feeds, 100_000 + (round_ + 1) * options.feeds
+            )
+        ]
+
+        seconds, cpu, reports = poll(
+            app, add_sources(plain_urls, f"Plain {round_}"), now, nothing_extracted
+        )
+        assert sum(r.stored.new for r in reports) == entries, reports
+        plain.append((seconds, cpu))
         if options.reader_python:
             reader = with_reader(options.reader_python, urls, folder / f"reader-{round_}.sqlite")
             if reader:
@@ -323,7 +347,12 @@ def measure(app, server: FeedServer, options, folder: Path) -> dict[str, object]
     entries = options.feeds * options.entries
     best = {
         name: [min(t[i] for t in times) for i in (0, 1)]
-        for name, times in (("baseline", base), ("ours", ours), ("reader", theirs))
+        for name, times in (
+            ("baseline", base),
+            ("ours", ours),
+            ("plain", plain),
+            ("reader", theirs),
+        )
         if times
     }
     out["baseline_entries_per_second"] = round(entries / best["baseline"][0])
@@ -333,6 +362,7 @@ def measure(app, server: FeedServer, options, folder: Path) -> dict[str, object]
     out["end_to_end_ratio_per_round"] = [
         round(b[0] / o[0], 2) for b, o in zip(base, ours, strict=True)
     ]
+    out["without_extraction_entries_per_second"] = round(entries / best["plain"][0])
     if "reader" in best:
         out["reader_entries_per_second"] = round(entries / best["reader"][0])
         out["reader_ratio"] = round(best["baseline"][0] / best["reader"][0], 2)
