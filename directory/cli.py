@@ -21,7 +21,10 @@ from .extensions import db
 from .models import Source, utcnow
 
 demo = AppGroup("demo", help="Demo data for a local try-out.")
-feeds = AppGroup("feeds", help="Feed sources: add, list, fetch, pause, resume, remove; extract (try the extractor).")
+feeds = AppGroup(
+    "feeds",
+    help="Feed sources: add, list, fetch, pause, resume, remove; extract (try the extractor).",
+)
 scheduler = AppGroup(
     "scheduler", help="The long-running process that polls feeds and sends alerts."
 )
@@ -126,8 +129,11 @@ def _describe_source(row) -> list[str]:
         status = "active, STALE: no successful fetch for 3 days"
     lines = [f"#{row.id} {row.name}  [{status}]  {row.items} items", f"    {row.url or '(no URL)'}"]
     if row.kind == "feed":
+        upcoming = (
+            _when(row.next_fetch_at, "at the next poll") if row.status == "active" else "never"
+        )
         lines.append(
-            f"    last fetched {_when(row.last_fetched_at)}, next {_when(row.next_fetch_at, 'at the next poll')}, "
+            f"    last fetched {_when(row.last_fetched_at)}, next {upcoming}, "
             f"every {_minutes(row.fetch_every_minutes)}, {row.consecutive_errors} errors in a row"
         )
     else:

@@ -141,6 +141,7 @@ def test_list_flags_stale_and_gone_sources_and_shows_errors(runner, app):
     assert "5 errors in a row" in output
     assert "last error: HTTP 503 Service Unavailable" in output
     assert "Closed  [gone: it answered 410 Gone and is no longer polled" in output
+    assert "last fetched never, next never" in output
     assert "a sample source: not polled" in output
     rows = {row["name"]: row for row in json.loads(run(runner, "list", "--json").output)}
     assert rows["Quiet"]["is_stale"] is True
