@@ -57,7 +57,7 @@ def create_app(
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
-    from . import admin, browse, cli, errors, health, mail, submissions, users, web
+    from . import admin, browse, cli, errors, health, mail, polling, submissions, users, web
 
     web.init_app(app)
     errors.init_app(app)
@@ -68,6 +68,7 @@ def create_app(
     app.register_blueprint(admin.bp)
     cli.init_app(app)
     mail.init_app(app)
+    polling.init_app(app)
     submissions.init_app(app)
     return app
 

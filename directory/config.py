@@ -91,6 +91,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FEEDS_CONNECT_TIMEOUT_SECONDS", 10.0, "Time allowed to connect to a feed's server."),
     Setting("FEEDS_TIMEOUT_SECONDS", 30.0, "Time allowed for a whole feed request."),
     Setting(
+        "FEEDS_FETCH_WORKERS",
+        4,
+        "How many hosts are fetched from at once. One host never gets two requests at once.",
+    ),
+    Setting(
+        "FEEDS_POLL_EVERY_SECONDS",
+        60,
+        "How often the scheduler looks for sources that are due (each has its own interval).",
+    ),
+    Setting(
         "ALERT_LEAD_DAYS",
         [14, 3, 1],
         "Lead times (days before a deadline) offered to a new subscriber by default.",

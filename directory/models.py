@@ -76,6 +76,10 @@ class Source(db.Model):
     consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_warning: Mapped[str | None] = mapped_column(Text)
+    item_digests: Mapped[list[str] | None] = mapped_column(JSON)
+    """A digest of each item of the last feed read, so the next fetch parses only new ones."""
+    items_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the whole feed was last parsed (at least daily; in between, only new items)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     entries: Mapped[list[SourceEntry]] = relationship(back_populates="source")
@@ -120,7 +124,8 @@ class Opportunity(db.Model):
     """`published`, or `hidden` by a moderator."""
     is_corrected: Mapped[bool] = mapped_column(Boolean, default=False)
     """A moderator corrected its deadlines, kind or place: later fetches leave those alone."""
-    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    """Indexed: merging listings from two sources looks for ones published days apart."""
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -184,6 +189,7 @@ class SourceEntry(db.Model):
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    """The last poll that found it in its feed, to within a day (see `feeds.ingest`)."""
 
     source: Mapped[Source] = relationship(back_populates="entries")
     opportunity: Mapped[Opportunity] = relationship(back_populates="entries")

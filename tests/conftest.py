@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import email_validator
 import pytest
@@ -36,6 +37,7 @@ from directory.models import (
     User,
 )
 from feeds.closing import closing_instant
+from feeds.fetch import Fetcher, FetchSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -371,3 +373,55 @@ def corpus_files() -> list[Path]:
 
 
 requires_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not here")
+
+
+# --- feeds over HTTP --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, None]:
+    """pytest-httpserver listens on 127.0.0.1 only: test traffic never leaves the machine."""
+    return ("127.0.0.1", None)
+
+
+@pytest.fixture
+def fetch_settings() -> FetchSettings:
+    """Fetch settings with short time-outs and a small size cap, private addresses allowed."""
+    return FetchSettings(
+        contact_url="https://openings.example.org/about",
+        max_bytes=256 * 1024,
+        connect_timeout_seconds=2.0,
+        timeout_seconds=1.0,
+        allow_private_addresses=True,
+    )
+
+
+@pytest.fixture
+def fetcher(fetch_settings: FetchSettings) -> Iterator[Fetcher]:
+    """A fetcher with `fetch_settings`, closed after the test."""
+    with Fetcher(fetch_settings) as fetcher:
+        yield fetcher
+
+
+def rss_feed(*items: dict[str, str], title: str = "Justice network calls") -> bytes:
+    """An RSS 2.0 document; each item's keys are its element names (`title`, `link`, …)."""
+    body = "".join(
+        "<item>" + "".join(f"<{k}>{escape(v)}</{k}>" for k, v in item.items()) + "</item>"
+        for item in items
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{escape(title)}</title><link>https://example.org/</link>{body}</channel></rss>"
+    ).encode()
+
+
+def rss_item(number: int, **fields: str) -> dict[str, str]:
+    """An item with a guid, title, link, date and a deadline in its text."""
+    return {
+        "guid": f"call-{number}",
+        "title": f"Regional convening on legal empowerment, part {number}",
+        "link": f"https://example.org/calls/{number}",
+        "pubDate": "Sun, 01 Mar 2026 09:00:00 +0000",
+        "description": f"<p>Applications close on 15 April 2026 (call {number}).</p>",
+        **fields,
+    }

@@ -3,7 +3,7 @@
 Existing opportunities get an empty eligibility; submissions without a feed keep NULL.
 
 Revision ID: b998f9a78483
-Revises: 83444d40de80
+Revises: 217ead19334f
 Create Date: 2026-11-29 11:38:28.629303
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "b998f9a78483"
-down_revision = "83444d40de80"
+down_revision = "217ead19334f"
 branch_labels = None
 depends_on = None
 
