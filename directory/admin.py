@@ -25,7 +25,9 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import func, select
+from sqlalchemy import select
+
+from feeds.sources import list_sources
 
 from . import moderation
 from .extensions import db, limiter, login_manager
@@ -39,7 +41,8 @@ from .forms import (
 )
 from .listings import check_deadlines, check_listing, listing_from_details, reader_times
 from .mail import deliver_now
-from .models import Opportunity, OutboxMessage, Source, SourceEntry, Submission, utcnow
+from .models import Opportunity, OutboxMessage, Submission, utcnow
+from .polling import default_interval_minutes
 from .users import authenticate
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -403,9 +406,8 @@ def decide_feed(submission_id: int):
         source = moderation.add_proposed_source(
             db.session,
             found,
-            now=utcnow(),
-            check_url=_feed_address_check,
-            interval_minutes=int(current_app.config["FEEDS_DEFAULT_INTERVAL_MINUTES"]),
+            interval_minutes=default_interval_minutes(current_app.config),
+            allow_private=bool(current_app.config["FEEDS_ALLOW_PRIVATE_ADDRESSES"]),
         )
     except moderation.SourceRefused as error:
         db.session.rollback()
@@ -416,32 +418,13 @@ def decide_feed(submission_id: int):
     return redirect(url_for("admin.feeds"))
 
 
-def _feed_address_check(url: str) -> object:
-    """The SSRF guard of feed fetching: refuses private, loopback and metadata addresses.
-
-    Without the fetcher installed nothing can be checked, so nothing is added.
-    """
-    try:
-        from feeds.fetch import check_url
-    except ImportError as error:
-        raise RuntimeError("the feed address check (feeds.fetch) is not available") from error
-
-    return check_url(url, allow_private=bool(current_app.config["FEEDS_ALLOW_PRIVATE_ADDRESSES"]))
-
-
 @bp.get("/sources")
 def sources():
-    counts = (
-        select(SourceEntry.source_id, func.count().label("entries"))
-        .group_by(SourceEntry.source_id)
-        .subquery()
+    rows = sorted(
+        list_sources(db.session, utcnow()),
+        key=lambda row: (-row.consecutive_errors, not row.is_stale, row.name.lower()),
     )
-    rows = db.session.execute(
-        select(Source, func.coalesce(counts.c.entries, 0))
-        .outerjoin(counts, counts.c.source_id == Source.id)
-        .order_by(Source.consecutive_errors.desc(), Source.name)
-    ).all()
-    return render_template("admin/sources.html", rows=rows, now=utcnow())
+    return render_template("admin/sources.html", rows=rows)
 
 
 # --- mail --------------------------------------------------------------------------------------

@@ -18,7 +18,9 @@ from difflib import SequenceMatcher
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from feeds.fetch import Resolver, resolve
 from feeds.parse import canonical_link
+from feeds.sources import SourceError, add_source
 
 from .listings import DeadlineInput, ListingInput, description_html, description_text
 from .mail import queue_email
@@ -435,36 +437,35 @@ def add_proposed_source(
     session: Session,
     submission: Submission,
     *,
-    now: datetime,
-    check_url: Callable[[str], object],
     interval_minutes: int,
+    allow_private: bool = False,
+    resolver: Resolver = resolve,
 ) -> Source:
-    """Make a submission's proposed feed a source, after `check_url` (the SSRF guard) allows it.
+    """Make a submission's proposed feed a source, as `flask feeds add` would.
 
-    `check_url` raises for an address feeds may not be fetched from. A feed that is already
-    a source is not added twice.
+    It goes through `feeds.sources.add_source` and so through the fetcher's SSRF guard: an
+    address that is not http(s) or resolves to a private, loopback or metadata address is
+    refused (SourceRefused). A feed that is already a source is not added twice. The source
+    is committed by `add_source`; the caller commits the submission's new state.
     """
     url = canonical_link(submission.proposed_feed_url)
     if not url:
         raise SourceRefused("the proposed feed is not an http(s) address")
-    existing = session.scalar(select(Source).where(Source.url == url))
-    if existing is None:
+    source = session.scalar(select(Source).where(Source.url == url))
+    if source is None:
         try:
-            check_url(url)
-        except Exception as error:
-            raise SourceRefused(f"{url} cannot be added: {error}") from error
-        existing = Source(
-            name=submission.organisation,
-            url=url,
-            kind="feed",
-            status="active",
-            fetch_every_minutes=interval_minutes,
-            next_fetch_at=now,
-            created_at=now,
-        )
-        session.add(existing)
+            source = add_source(
+                session,
+                url,
+                name=submission.organisation,
+                every_minutes=interval_minutes,
+                allow_private=allow_private,
+                resolver=resolver,
+            )
+        except SourceError as error:
+            raise SourceRefused(str(error)) from None
     submission.proposed_feed_status = "added"
-    return existing
+    return source
 
 
 def decline_proposed_feed(submission: Submission) -> None:

@@ -312,31 +312,32 @@ def test_a_correction_survives_the_next_fetch(app, create_opportunity):
     ]
 
 
-def test_proposed_feed_goes_through_the_guard(app):
+def public(host: str, port: int) -> list[str]:
+    return ["93.184.215.14"]
+
+
+def metadata_service(host: str, port: int) -> list[str]:
+    return ["169.254.169.254"]
+
+
+def test_a_proposed_feed_is_added_as_feeds_add_would(app):
     submission = stored_submission(app, feed_url="https://example.org/feed.xml?utm_source=x")
-    checked = []
-    source = add_proposed_source(
-        db.session, submission, now=NOW, check_url=checked.append, interval_minutes=30
-    )
+    source = add_proposed_source(db.session, submission, interval_minutes=30, resolver=public)
     db.session.commit()
-    assert checked == ["https://example.org/feed.xml"]
-    assert (source.kind, source.url, source.fetch_every_minutes) == (
+    assert (source.kind, source.url, source.name, source.fetch_every_minutes) == (
         "feed",
         "https://example.org/feed.xml",
+        "Red Legal",
         30,
     )
-    assert source.next_fetch_at == NOW
+    assert source.status == "active"
     assert submission.proposed_feed_status == "added"
 
 
-def test_a_refused_feed_adds_nothing(app):
-    submission = stored_submission(app, feed_url="http://169.254.169.254/latest")
-
-    def refuse(url):
-        raise ValueError("169.254.169.254 is a cloud metadata address")
-
-    with pytest.raises(SourceRefused, match="metadata"):
-        add_proposed_source(db.session, submission, now=NOW, check_url=refuse, interval_minutes=60)
+def test_a_feed_on_a_refused_address_adds_nothing(app):
+    submission = stored_submission(app, feed_url="http://metadata.example.org/latest")
+    with pytest.raises(SourceRefused, match=r"169\.254\.169\.254"):
+        add_proposed_source(db.session, submission, interval_minutes=60, resolver=metadata_service)
     db.session.rollback()
     assert db.session.scalar(db.select(Source)) is None
     assert db.session.get(Submission, submission.id).proposed_feed_status == "proposed"
@@ -345,8 +346,11 @@ def test_a_refused_feed_adds_nothing(app):
 def test_a_feed_already_a_source_is_not_added_twice(app):
     db.session.add(Source(name="Old", url="https://example.org/feed.xml", kind="feed"))
     submission = stored_submission(app, feed_url="https://example.org/feed.xml")
-    add_proposed_source(db.session, submission, now=NOW, check_url=print, interval_minutes=60)
+    source = add_proposed_source(
+        db.session, submission, interval_minutes=60, resolver=metadata_service
+    )
     db.session.commit()
+    assert source.name == "Old"
     assert db.session.scalar(db.select(db.func.count()).select_from(Source)) == 1
 
 
