@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from difflib import SequenceMatcher
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from feeds.fetch import Resolver, resolve
+from feeds.ingest import title_key, titles_match
 from feeds.parse import canonical_link
 from feeds.sources import SourceError, add_source
 
@@ -38,10 +37,6 @@ from .web import site_url
 
 log = logging.getLogger("openings.moderation")
 
-TITLE_SIMILARITY = 0.85
-"""Titles whose normalised forms match at least this closely (difflib ratio) look alike."""
-
-_NOT_WORD = re.compile(r"[^\w\s]+")
 _LEADING_ARTICLE = re.compile(r"^(?:the|la|le|el|los|las|les|a|o|os|as)\s+")
 
 
@@ -49,19 +44,14 @@ _LEADING_ARTICLE = re.compile(r"^(?:the|la|le|el|los|las|les|a|o|os|as)\s+")
 
 
 def normalise_name(text: str | None) -> str:
-    """A title or organisation reduced for comparison: case, accents, punctuation, articles."""
-    folded = unicodedata.normalize("NFKD", text or "").casefold()
-    letters = "".join(c for c in folded if not unicodedata.combining(c))
-    words = " ".join(_NOT_WORD.sub(" ", letters).split())
-    return _LEADING_ARTICLE.sub("", words)
+    """An organisation's name folded as ingestion folds titles, less a leading article."""
+    return _LEADING_ARTICLE.sub("", title_key(text or ""))
 
 
 def titles_look_alike(first: str, second: str) -> bool:
-    """True when two titles say the same thing, give or take punctuation, case or a typo."""
-    a, b = normalise_name(first), normalise_name(second)
-    if not a or not b:
-        return False
-    return a == b or SequenceMatcher(None, a, b).ratio() >= TITLE_SIMILARITY
+    """True when two titles are one, as ingestion judges it: near-identical, same numbers."""
+    a, b = title_key(first), title_key(second)
+    return bool(a and b) and titles_match(a, b)
 
 
 def duplicate_reason(
