@@ -11,7 +11,6 @@ import threading
 from datetime import datetime
 
 import click
-import httpx
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
@@ -263,18 +262,15 @@ def feeds_extract(path_or_url: str, as_json: bool) -> None:
     import json
 
     from feeds.extract_feed import extract_records, read_feed, table_rows
+    from feeds.fetch import FetchError
     from feeds.parse import FeedError
 
-    config = current_app.config
+    from .polling import fetch_settings
+
     try:
-        feed = read_feed(
-            path_or_url,
-            timeout=float(config["FEEDS_TIMEOUT_SECONDS"]),
-            max_bytes=int(config["FEEDS_MAX_BYTES"]),
-            user_agent=f"Openings (+{config['FEEDS_CONTACT_URL']})",
-        )
+        feed = read_feed(path_or_url, fetch_settings(current_app.config))
         records = list(extract_records(feed))
-    except (OSError, httpx.HTTPError, FeedError) as error:
+    except (OSError, FetchError, FeedError) as error:
         raise click.ClickException(f"cannot read {path_or_url}: {error}") from None
     if as_json:
         for record in records:

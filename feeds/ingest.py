@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from directory.models import Deadline, Opportunity, OpportunityCountry, Source, SourceEntry
 
 from .closing import closing_instant
-from .extract import extract
+from .extract import extract, extract_entry
 from .types import Entry, Extraction
 
 log = logging.getLogger(__name__)
@@ -200,13 +200,7 @@ def store_entries(
             if now - row.last_seen_at >= SEEN_RESOLUTION:
                 row.last_seen_at = now
             continue
-        extraction = extractor(
-            entry.title,
-            entry.summary_text,
-            published=entry.published_at,
-            language=entry.language,
-            link=entry.link,
-        )
+        extraction = extract_entry(entry, extractor)
         if action is Action.CHANGED:
             counts["changed"] += 1
             row = stored[entry.key]
