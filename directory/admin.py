@@ -348,6 +348,7 @@ def correct(opportunity_id: int):
             place=form.place.data or "",
             deadlines=tuple((row_id, d) for row_id, _, d in kept),
         ),
+        utcnow(),
     )
     db.session.commit()
     log.info("moderator %d corrected opportunity %d", current_user.id, opportunity.id)
@@ -374,6 +375,7 @@ def visibility(opportunity_id: int):
     if ActionForm().validate_on_submit():
         hide = request.form.get("status") == "hidden"
         opportunity.status = "hidden" if hide else "published"
+        opportunity.updated_at = utcnow()
         db.session.commit()
         flash("Hidden from the site." if hide else "Shown on the site again.")
     return redirect(url_for("admin.correct", opportunity_id=opportunity.id))

@@ -377,11 +377,12 @@ class Correction:
     """Each deadline with the id of the row it edits, or None for a new one."""
 
 
-def correct(opportunity: Opportunity, correction: Correction) -> None:
+def correct(opportunity: Opportunity, correction: Correction, now: datetime) -> None:
     """Apply a correction; it is marked so that later fetches of the feed leave it alone.
 
     An unchanged deadline keeps its row (and so the alerts already sent for it); a changed
-    or new one becomes the moderator's; a deadline left out is removed.
+    or new one becomes the moderator's; a deadline left out is removed. `updated_at` moves
+    even when only deadlines changed, so anything cached by it sees the correction.
     """
     opportunity.kind = correction.kind
     opportunity.is_online = correction.is_online
@@ -405,6 +406,7 @@ def correct(opportunity: Opportunity, correction: Correction) -> None:
         kept.append(row)
     opportunity.deadlines = kept
     opportunity.is_corrected = True
+    opportunity.updated_at = now
 
 
 def _as_input(row: Deadline) -> DeadlineInput:

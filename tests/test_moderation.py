@@ -259,7 +259,7 @@ def test_correct_keeps_unchanged_rows_and_marks_the_rest(app, create_opportunity
             (None, DeadlineInput("travel_support", date(2027, 3, 20), time(12), "AoE")),
         ),
     )
-    correct(opportunity, correction)
+    correct(opportunity, correction, NOW)
     db.session.commit()
     db.session.refresh(opportunity)
     assert opportunity.is_corrected
@@ -288,6 +288,7 @@ def test_a_correction_survives_the_next_fetch(app, create_opportunity):
             place="Lima",
             deadlines=((row_id, DeadlineInput("application", date(2027, 4, 8))),),
         ),
+        NOW,
     )
     db.session.commit()
     source = opportunity.entries[0].source
