@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import database  # noqa: F401  (registers the SQLite pragmas on every engine)
 from .config import DEFAULTS
-from .extensions import csrf, db, migrate
+from .extensions import csrf, db, limiter, migrate
 from .extensions import mail as mail_extension
 from .settings import ConfigError, finish_config
 
@@ -51,16 +52,25 @@ def create_app(
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     mail_extension.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
+    proxies = int(app.config["PROXY_COUNT"])
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
-    from . import api, browse, cli, errors, health, mail, web
+    from . import admin, api, browse, cli, errors, health, mail, polling, submissions, users, web
 
     web.init_app(app)
     errors.init_app(app)
+    users.init_app(app)
     app.register_blueprint(browse.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(submissions.bp)
+    app.register_blueprint(admin.bp)
     cli.init_app(app)
     mail.init_app(app)
+    polling.init_app(app)
+    submissions.init_app(app)
     return app
 
 

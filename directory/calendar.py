@@ -57,7 +57,7 @@ def build_calendar(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", _plain(name))
     calendar.add("x-wr-caldesc", "Deadlines from Openings. Always check the original listing.")
     calendar.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", REFRESH_INTERVAL)
@@ -76,7 +76,7 @@ def _event(opportunity: Opportunity, deadline: Deadline, uid: str, url: str) -> 
     event.add("uid", uid)
     event.add("sequence", sequence(opportunity))
     event.add("dtstamp", opportunity.updated_at)
-    event.add("summary", f"{label} close: {opportunity.title}")
+    event.add("summary", _plain(f"{label} close: {opportunity.title}"))
     if deadline.due_time is None:
         event.add("dtstart", deadline.due_on)
         event.add("dtend", deadline.due_on + timedelta(days=1))
@@ -84,7 +84,7 @@ def _event(opportunity: Opportunity, deadline: Deadline, uid: str, url: str) -> 
     else:
         event.add("dtstart", deadline.due_at.astimezone(UTC))
     event.add("url", url)
-    event.add("description", _description(opportunity, deadline, url))
+    event.add("description", _plain(_description(opportunity, deadline, url)))
     event.add_component(_alarm(label, opportunity.title))
     return event
 
@@ -92,7 +92,7 @@ def _event(opportunity: Opportunity, deadline: Deadline, uid: str, url: str) -> 
 def _alarm(label: str, title: str) -> Alarm:
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
-    alarm.add("description", f"{label} close in {ALARM_BEFORE.days} days: {title}")
+    alarm.add("description", _plain(f"{label} close in {ALARM_BEFORE.days} days: {title}"))
     alarm.add("trigger", -ALARM_BEFORE)
     return alarm
 
@@ -109,3 +109,12 @@ def _description(opportunity: Opportunity, deadline: Deadline, url: str) -> str:
         lines.append(f"Original listing: {opportunity.link}")
     lines.append(f"On Openings: {url}")
     return "\n".join(lines)
+
+
+_ANGLES = str.maketrans({"<": "‹", ">": "›"})
+
+
+def _plain(text: str) -> str:
+    """Text with its angle brackets swapped for look-alikes: some calendar apps render an
+    event's text as HTML, and a listing's title must never become markup there."""
+    return text.translate(_ANGLES)

@@ -5,11 +5,12 @@ Commands are thin: they parse options, call a plain function, and print what hap
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
+from datetime import datetime
 
 import click
-import httpx
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
@@ -19,15 +20,19 @@ from .extensions import db
 from .models import Source, utcnow
 
 demo = AppGroup("demo", help="Demo data for a local try-out.")
-feeds = AppGroup("feeds", help="Feed sources: add, list, fetch, pause, remove, extract.")
+feeds = AppGroup(
+    "feeds",
+    help="Feed sources: add, list, fetch, pause, resume, remove; extract (try the extractor).",
+)
 scheduler = AppGroup(
     "scheduler", help="The long-running process that polls feeds and sends alerts."
 )
+users = AppGroup("users", help="Moderator accounts for /admin.")
 
 
 def init_app(app: Flask) -> None:
     """Attach every command group to the app."""
-    for group in (demo, feeds, scheduler):
+    for group in (demo, feeds, scheduler, users):
         app.cli.add_command(group)
 
 
@@ -50,7 +55,203 @@ def demo_load() -> None:
     click.echo(f"Loaded {report.new} demo opportunities from {report.sources} sample feeds.")
 
 
-# --- feeds -------------------------------------------------------------------------------------
+# --- feeds ------------------------------------------------------------------------------------
+
+
+def _interval(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    from feeds.schedule import parse_interval
+
+    if value is None:
+        return None
+    try:
+        return parse_interval(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--name", help="What to call it (default: the feed's own title, once fetched).")
+@click.option(
+    "--every",
+    callback=_interval,
+    metavar="INTERVAL",
+    help="How often to poll it: 30m, 2h, 1d (default: FEEDS_DEFAULT_INTERVAL_MINUTES).",
+)
+@reports_database_errors
+def feeds_add(url: str, name: str | None, every: int | None) -> None:
+    """Add a feed (RSS, Atom or JSON Feed) to poll."""
+    from feeds.sources import SourceError, add_source
+
+    from .polling import default_interval_minutes
+
+    config = current_app.config
+    minutes = every or default_interval_minutes(config)
+    try:
+        source = add_source(
+            db.session,
+            url,
+            name=name,
+            every_minutes=minutes,
+            allow_private=config["FEEDS_ALLOW_PRIVATE_ADDRESSES"],
+        )
+    except SourceError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Added source #{source.id} {source.name} ({source.url}), polled every "
+        f"{_minutes(minutes)}; it is fetched at the next poll, or now with `feeds fetch {source.id}`."
+    )
+
+
+@feeds.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead.")
+@reports_database_errors
+def feeds_list(as_json: bool) -> None:
+    """Every source: status, last and next fetch, errors in a row, last error, items stored."""
+    from feeds.sources import list_sources
+
+    rows = list_sources(db.session, utcnow())
+    if as_json:
+        click.echo(json.dumps([row.as_json() for row in rows], indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("No sources yet; add one with `feeds add URL`.")
+        return
+    for row in rows:
+        click.echo("\n".join(_describe_source(row)))
+
+
+def _describe_source(row) -> list[str]:
+    status = row.status
+    if row.status == "gone":
+        status = f"gone: it answered 410 Gone and is no longer polled (`feeds resume {row.id}`)"
+    elif row.is_stale:
+        status = "active, STALE: no successful fetch for 3 days"
+    lines = [f"#{row.id} {row.name}  [{status}]  {row.items} items", f"    {row.url or '(no URL)'}"]
+    if row.kind == "feed":
+        upcoming = (
+            _when(row.next_fetch_at, "at the next poll") if row.status == "active" else "never"
+        )
+        lines.append(
+            f"    last fetched {_when(row.last_fetched_at)}, next {upcoming}, "
+            f"every {_minutes(row.fetch_every_minutes)}, {row.consecutive_errors} errors in a row"
+        )
+    else:
+        lines.append(f"    a {row.kind} source: not polled")
+    if row.last_error:
+        lines.append(f"    last error: {row.last_error}")
+    if row.last_warning:
+        lines.append(f"    last warning: {row.last_warning}")
+    return lines
+
+
+@feeds.command("fetch")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all", "fetch_all", is_flag=True, help="Every active source, due or not.")
+@click.option("--force", is_flag=True, help="Also sources waiting out a back-off after errors.")
+@reports_database_errors
+def feeds_fetch(ids: tuple[int, ...], fetch_all: bool, force: bool) -> None:
+    """Fetch sources now: those named, --all, or (with neither) those that are due.
+
+    Requests stay conditional (a feed that has not changed costs a 304).
+    """
+    from feeds.poll import choose_sources, due_sources
+    from feeds.sources import SourceError, get_sources
+
+    from .polling import poll
+
+    if ids and fetch_all:
+        raise click.UsageError("give source ids or --all, not both")
+    now = utcnow()
+    if ids:
+        try:
+            named = get_sources(db.session, list(ids))
+        except SourceError as error:
+            raise click.ClickException(str(error)) from None
+    elif fetch_all:
+        named = list(
+            db.session.scalars(
+                select(Source).where(Source.kind == "feed", Source.status == "active")
+            )
+        )
+    else:
+        named = due_sources(db.session, now)
+    chosen, left = choose_sources(named, now, force=force)
+    for source, reason in left:
+        click.echo(f"#{source.id} {source.name}: not fetched: {reason}")
+    if not chosen and not left:
+        click.echo("Nothing to fetch.")
+    for report in poll(current_app._get_current_object(), chosen, now):
+        click.echo(report.describe())
+
+
+@feeds.command("pause")
+@click.argument("source_id", type=int)
+@reports_database_errors
+def feeds_pause(source_id: int) -> None:
+    """Stop polling a source; what it listed stays listed."""
+    from feeds.sources import SourceError, pause_source
+
+    try:
+        source = pause_source(db.session, source_id)
+    except SourceError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Paused source #{source.id} {source.name}; `feeds resume {source.id}` polls it again."
+    )
+
+
+@feeds.command("resume")
+@click.argument("source_id", type=int)
+@reports_database_errors
+def feeds_resume(source_id: int) -> None:
+    """Poll a paused or gone source again, from the next poll."""
+    from feeds.sources import SourceError, resume_source
+
+    try:
+        source = resume_source(db.session, source_id)
+    except SourceError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Resumed source #{source.id} {source.name}; it is fetched at the next poll.")
+
+
+@feeds.command("remove")
+@click.argument("source_id", type=int)
+@click.option("--purge", is_flag=True, help="Also delete its opportunities no other source lists.")
+@reports_database_errors
+def feeds_remove(source_id: int, purge: bool) -> None:
+    """Forget a source; its opportunities stay listed unless --purge."""
+    from feeds.sources import SourceError, remove_source
+
+    try:
+        removal = remove_source(db.session, source_id, purge=purge)
+    except SourceError as error:
+        raise click.ClickException(str(error)) from None
+    if purge:
+        kept = (
+            f", kept {removal.opportunities_kept} that other sources list"
+            if removal.opportunities_kept
+            else ""
+        )
+        click.echo(
+            f"Removed source #{source_id} and deleted {removal.opportunities_deleted} of its opportunities{kept}."
+        )
+    else:
+        click.echo(
+            f"Removed source #{source_id}; its {removal.opportunities_kept} opportunities stay listed."
+        )
+
+
+def _when(moment: datetime | None, missing: str = "never") -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else missing
+
+
+def _minutes(minutes: int) -> str:
+    if minutes % 1440 == 0:
+        return f"{minutes // 1440}d"
+    if minutes % 60 == 0:
+        return f"{minutes // 60}h"
+    return f"{minutes}m"
 
 
 @feeds.command("extract")
@@ -61,18 +262,15 @@ def feeds_extract(path_or_url: str, as_json: bool) -> None:
     import json
 
     from feeds.extract_feed import extract_records, read_feed, table_rows
+    from feeds.fetch import FetchError
     from feeds.parse import FeedError
 
-    config = current_app.config
+    from .polling import fetch_settings
+
     try:
-        feed = read_feed(
-            path_or_url,
-            timeout=float(config["FEEDS_TIMEOUT_SECONDS"]),
-            max_bytes=int(config["FEEDS_MAX_BYTES"]),
-            user_agent=f"Openings (+{config['FEEDS_CONTACT_URL']})",
-        )
+        feed = read_feed(path_or_url, fetch_settings(current_app.config))
         records = list(extract_records(feed))
-    except (OSError, httpx.HTTPError, FeedError) as error:
+    except (OSError, FetchError, FeedError) as error:
         raise click.ClickException(f"cannot read {path_or_url}: {error}") from None
     if as_json:
         for record in records:
@@ -95,3 +293,41 @@ def scheduler_run() -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     run_forever(current_app._get_current_object(), stop)
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+@users.command("create-admin")
+@click.argument("email")
+@reports_database_errors
+def users_create_admin(email: str) -> None:
+    """Create a moderator who signs in at /admin with EMAIL; asks for the password twice."""
+    from .users import MIN_PASSWORD_LENGTH, AccountError, create_moderator
+
+    password = click.prompt(
+        f"Password (at least {MIN_PASSWORD_LENGTH} characters)",
+        hide_input=True,
+        confirmation_prompt="Repeat the password",
+    )
+    try:
+        user = create_moderator(db.session, email, password, utcnow())
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created moderator {user.email}; sign in at /admin/login.")
+
+
+@users.command("deactivate")
+@click.argument("email")
+@reports_database_errors
+def users_deactivate(email: str) -> None:
+    """Stop EMAIL from signing in; their open sessions end at their next request."""
+    from .users import find_user
+
+    user = find_user(db.session, email)
+    if user is None:
+        raise click.ClickException(f"no moderator has the address {email}")
+    user.is_active = False
+    db.session.commit()
+    click.echo(f"Deactivated {user.email}.")

@@ -91,11 +91,67 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FEEDS_CONNECT_TIMEOUT_SECONDS", 10.0, "Time allowed to connect to a feed's server."),
     Setting("FEEDS_TIMEOUT_SECONDS", 30.0, "Time allowed for a whole feed request."),
     Setting(
+        "FEEDS_FETCH_WORKERS",
+        4,
+        "How many hosts are fetched from at once. One host never gets two requests at once.",
+    ),
+    Setting(
+        "FEEDS_POLL_EVERY_SECONDS",
+        60,
+        "How often the scheduler looks for sources that are due (each has its own interval).",
+    ),
+    Setting(
         "ALERT_LEAD_DAYS",
         [14, 3, 1],
         "Lead times (days before a deadline) offered to a new subscriber by default.",
     ),
     Setting("LOG_LEVEL", "INFO", "Logging level of the web app, the scheduler and commands."),
+    Setting(
+        "PROXY_COUNT",
+        0,
+        "How many reverse proxies stand in front of the app. Their `X-Forwarded-For` and "
+        "`X-Forwarded-Proto` are trusted, so rate limits count each client, not the proxy.",
+    ),
+    Setting(
+        "WTF_CSRF_TIME_LIMIT",
+        None,
+        "Seconds a form's CSRF token stays valid (Flask-WTF). None: as long as the browser "
+        "session, so a partner who takes an hour over the long form does not lose it.",
+    ),
+    Setting("RATELIMIT_ENABLED", True, "Apply the rate limits below (Flask-Limiter)."),
+    Setting(
+        "RATELIMIT_STORAGE_URI",
+        "memory://",
+        "Where rate-limit counters are kept. `memory://` counts per process; with several "
+        "gunicorn workers use Redis (`redis://host:6379/0`, needs the `redis` package).",
+    ),
+    Setting(
+        "SUBMISSION_RATE_LIMIT",
+        "10 per hour;30 per day",
+        "How many listings one client address may send through `/submit`.",
+    ),
+    Setting(
+        "SUBMISSION_MIN_FILL_SECONDS",
+        5,
+        "A form sent sooner than this after it was shown is taken for a robot and shown again.",
+    ),
+    Setting(
+        "SUBMISSION_CONFIRM_DAYS",
+        7,
+        "How long the link that confirms a submitter's address works; unconfirmed "
+        "submissions are deleted after it.",
+    ),
+    Setting(
+        "SUBMISSION_BLOCKED_DOMAINS",
+        ["waset.org", "omicsonline.org", "conferenceseries.com"],
+        "Domains of known predatory conference organisers: links to them (and their "
+        "subdomains) are refused in submissions.",
+    ),
+    Setting(
+        "LOGIN_RATE_LIMIT",
+        "5 per minute;20 per hour",
+        "How many sign-in attempts one client address may make at `/admin/login`.",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}

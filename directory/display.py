@@ -103,3 +103,8 @@ def deadline_time(
 def zone_label(zone: tzinfo) -> str:
     """The name people recognise a zone by: its IANA key, else what it calls itself."""
     return getattr(zone, "key", None) or zone.tzname(None) or "UTC"
+
+
+def clock_time(moment: datetime) -> str:
+    """A local instant as a reader's clock shows it: "Tue 14 April 2027, 23:59"."""
+    return f"{moment:%a} {long_date(moment.date())}, {moment:%H:%M}"

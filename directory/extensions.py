@@ -1,5 +1,8 @@
 """The extensions, created unbound here and bound to an app in `create_app`."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +30,8 @@ migrate = Migrate()
 mail = Mail()
 csrf = CSRFProtect()
 """Every POST, PUT, PATCH and DELETE needs a CSRF token, except views marked `csrf.exempt`."""
+
+limiter = Limiter(get_remote_address)
+"""Rate limits per client address, counted in `RATELIMIT_STORAGE_URI` (memory, or Redis)."""
+login_manager = LoginManager()
+"""Moderators' sessions for /admin (see `directory.users`)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
+from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -76,6 +77,10 @@ class Source(db.Model):
     consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_warning: Mapped[str | None] = mapped_column(Text)
+    item_digests: Mapped[list[str] | None] = mapped_column(JSON)
+    """A digest of each item of the last feed read, so the next fetch parses only new ones."""
+    items_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the whole feed was last parsed (at least daily; in between, only new items)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     entries: Mapped[list[SourceEntry]] = relationship(back_populates="source")
@@ -135,11 +140,16 @@ class Opportunity(db.Model):
     Derived, so that "open" and "closed" are a column test rather than a look at every
     deadline: the flush hook below keeps it, and writers that bypass the ORM must set it.
     """
+    eligibility: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """Who may apply, in the organiser's words (plain text)."""
+    languages: Mapped[str | None] = mapped_column(String(200))
+    """The languages it is held or can be applied in, as the organiser wrote them."""
     status: Mapped[str] = mapped_column(String(20), default="published", index=True)
     """`published`, or `hidden` by a moderator."""
     is_corrected: Mapped[bool] = mapped_column(Boolean, default=False)
     """A moderator corrected its deadlines, kind or place: later fetches leave those alone."""
-    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    """Indexed: merging listings from two sources looks for ones published days apart."""
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow, index=True
@@ -206,6 +216,7 @@ class SourceEntry(db.Model):
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    """The last poll that found it in its feed, to within a day (see `feeds.ingest`)."""
 
     source: Mapped[Source] = relationship(back_populates="entries")
     opportunity: Mapped[Opportunity] = relationship(back_populates="entries")
@@ -335,6 +346,8 @@ class Submission(db.Model):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     """Everything else the partner typed: title, kind, description, deadlines, funding, …"""
     proposed_feed_url: Mapped[str | None] = mapped_column(String(2000))
+    proposed_feed_status: Mapped[str | None] = mapped_column(String(20))
+    """`proposed` (waiting for a moderator), `added` as a source, or `declined`; None: no feed."""
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -345,8 +358,8 @@ class Submission(db.Model):
     )
 
 
-class User(db.Model):
-    """A moderator who can sign in to /admin."""
+class User(UserMixin, db.Model):
+    """A moderator who can sign in to /admin (Flask-Login's user: `is_active` is the column)."""
 
     __tablename__ = "users"
 

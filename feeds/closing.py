@@ -23,7 +23,7 @@ EARLIEST_ZONE = timezone(timedelta(hours=14), "UTC+14")
 AOE = timezone(timedelta(hours=-12), "AoE")
 """Anywhere on Earth: a day ends when it has ended everywhere, at UTC-12."""
 
-_ABBREVIATIONS: dict[str, timedelta] = {
+ZONE_ABBREVIATIONS: dict[str, timedelta] = {
     # Common in listings; the ones with several meanings take the reading most listings mean.
     "UTC": timedelta(0),
     "GMT": timedelta(0),
@@ -87,7 +87,7 @@ def resolve_zone(name: str | None) -> tzinfo | None:
     label = name.strip()
     if label.upper() == "AOE":
         return AOE
-    offset = _ABBREVIATIONS.get(label.upper())
+    offset = ZONE_ABBREVIATIONS.get(label.upper())
     if offset is not None:
         return timezone(offset, label.upper())
     match = _OFFSET.match(label)

@@ -21,6 +21,7 @@ from functools import lru_cache
 import dateparser
 
 from . import lexicon
+from .closing import ZONE_ABBREVIATIONS as ZONE_OFFSETS
 from .closing import resolve_zone
 
 _MONTH_NUMBER = {word: number for number, words in lexicon.MONTHS.items() for word in words}
@@ -788,64 +789,6 @@ def _read_zone(match: re.Match) -> str | None:
     return label if resolve_zone(label) else None
 
 
-ZONE_ABBREVIATIONS = frozenset(
-    [
-        "AOE",
-        "ET",
-        "CT",
-        "MT",
-        "PT",
-        "AKT",
-        "CET",
-        "CEST",
-        "GMT",
-        "UTC",
-        "BST",
-        "EST",
-        "EDT",
-        "CST",
-        "CDT",
-        "MST",
-        "MDT",
-        "PST",
-        "PDT",
-        "WET",
-        "WEST",
-        "EET",
-        "EEST",
-        "IST",
-        "WAT",
-        "CAT",
-        "EAT",
-        "SAST",
-        "MSK",
-        "JST",
-        "KST",
-        "AEST",
-        "AEDT",
-        "NZST",
-        "NZDT",
-        "BRT",
-        "ART",
-        "CLT",
-        "COT",
-        "PET",
-        "HKT",
-        "SGT",
-        "ICT",
-        "WIB",
-        "PHT",
-        "PKT",
-        "NPT",
-        "BDT",
-        "GST",
-        "AST",
-        "HST",
-        "AWST",
-    ]
-)
-"""Zone abbreviations that may stand between a closing word and its time ("by 5 pm CET on")."""
-
 _NORTH_AMERICAN = {
     "ET": "America/New_York",
     "CT": "America/Chicago",
@@ -854,3 +797,6 @@ _NORTH_AMERICAN = {
     "AKT": "America/Anchorage",
 }
 """Zones written without standard or daylight ("5 p.m. ET"): the place, so the date decides."""
+
+ZONE_ABBREVIATIONS = (frozenset(ZONE_OFFSETS) - {"Z"}) | {"AOE", *_NORTH_AMERICAN}
+"""Zone abbreviations that may stand between a closing word and its time ("by 5 pm CET on")."""

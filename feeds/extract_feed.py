@@ -9,9 +9,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from .extract import extract, extraction_record
+from .extract import extract_entry, extraction_record
+from .fetch import Fetcher, FetchError, FetchSettings
 from .parse import parse_feed
 
 
@@ -24,44 +23,26 @@ class FeedBytes:
     base_url: str | None
 
 
-def read_feed(
-    path_or_url: str,
-    *,
-    timeout: float = 30.0,
-    max_bytes: int = 5 * 1024 * 1024,
-    user_agent: str = "Openings feed extractor",
-) -> FeedBytes:
-    """The bytes of a local file, or of an http(s) URL fetched with a time-out and a size cap."""
+def read_feed(path_or_url: str, settings: FetchSettings) -> FeedBytes:
+    """The bytes of a local file, or of an http(s) URL fetched the way polls fetch it.
+
+    A URL goes through the same fetcher as a poll — size cap, time-outs, redirects and the
+    guard against private addresses — so this command cannot reach what a source may not.
+    """
     if not path_or_url.startswith(("http://", "https://")):
         return FeedBytes(Path(path_or_url).read_bytes(), {}, None)
-    with (
-        httpx.Client(
-            timeout=timeout, follow_redirects=True, headers={"User-Agent": user_agent}
-        ) as client,
-        client.stream("GET", path_or_url) as response,
-    ):
-        response.raise_for_status()
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():
-            chunks.append(chunk)
-            size += len(chunk)
-            if size >= max_bytes:
-                break
-        return FeedBytes(b"".join(chunks)[:max_bytes], dict(response.headers), str(response.url))
+    with Fetcher(settings) as fetcher:
+        result = fetcher.fetch(path_or_url)
+    if result.outcome != "fetched":
+        raise FetchError(result.error or f"the server answered {result.status} ({result.outcome})")
+    return FeedBytes(result.content, result.headers, result.url)
 
 
 def extract_records(feed: FeedBytes) -> Iterator[dict]:
     """One `extraction_record` per entry, in feed order."""
     parsed = parse_feed(feed.content, headers=feed.headers, base_url=feed.base_url)
     for entry in parsed.entries:
-        result = extract(
-            entry.title,
-            entry.summary_html or entry.summary_text,
-            published=entry.published_at,
-            language=entry.language or parsed.language,
-            link=entry.link,
-        )
+        result = extract_entry(entry)
         yield extraction_record(entry.key, entry.link, entry.title, entry.published_at, result)
 
 

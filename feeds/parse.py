@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import itertools
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +39,17 @@ TRACKING_PARAMETERS = {
 """Query parameters that say who sent a reader, not what they read (plus every `utm_*`)."""
 
 MAX_TITLE_LENGTH = 500
+_ITEM_PATTERNS = (
+    (re.compile(rb"<item[\s>].*?</item\s*>", re.DOTALL), re.compile(rb"<item[\s/>]")),
+    (re.compile(rb"<entry[\s>].*?</entry\s*>", re.DOTALL), re.compile(rb"<entry[\s/>]")),
+)
+"""An RSS item or Atom entry, whole; and how one opens (to find any left outside)."""
+_PROLOG_BYTES = 64 * 1024
+_INTERNAL_SUBSET = re.compile(rb"<!DOCTYPE[^\[>]*(\[.*?\])\s*>", re.IGNORECASE | re.DOTALL)
+MAX_LINK_LENGTH = 2000
+"""Longer links are dropped rather than cut: a cut link leads nowhere."""
+MAX_KEY_LENGTH = 500
+"""Longer identities are replaced by their hash, which stays unique and stable."""
 
 
 class FeedError(ValueError):
@@ -64,14 +77,19 @@ def parse_feed(
     """Parse a feed document; `headers` are the HTTP response's, so declared charsets resolve."""
     if _looks_like_json(content):
         return _parse_json_feed(content)
+    content, dropped_entities = _without_entity_declarations(content)
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     if base_url:
         response_headers.setdefault("content-location", base_url)
-    parsed = feedparser.parse(content, response_headers=response_headers)
+    # nh3 sanitises every fragment we keep (see `_normalise`), so feedparser's own, slower
+    # sanitiser would only do the same work twice.
+    parsed = feedparser.parse(content, response_headers=response_headers, sanitize_html=False)
     if not parsed.get("version") and not parsed.entries:
         reason = parsed.get("bozo_exception") or "no RSS, Atom or JSON Feed found"
         raise FeedError(f"not a feed: {_first_line(reason)}")
     warnings = []
+    if dropped_entities:
+        warnings.append("ignored the entity declarations in the document's DOCTYPE")
     if parsed.get("bozo"):
         warnings.append(f"recoverable feed error: {_first_line(parsed.get('bozo_exception'))}")
     feed = parsed.get("feed", {})
@@ -83,6 +101,62 @@ def parse_feed(
         lambda item: _feedparser_fields(item, feed),
         warnings,
     )
+
+
+@dataclass(frozen=True)
+class ItemSplit:
+    """A feed document cut at its items, so that only new ones need parsing.
+
+    `head` runs up to the first item (the channel, its namespaces, language and base),
+    `tail` from the end of the last; `head + items + tail` is the document again, less only
+    whitespace between items.
+    """
+
+    head: bytes
+    items: list[bytes]
+    tail: bytes
+
+    @property
+    def digests(self) -> list[str]:
+        """A digest of each item's bytes, in order."""
+        return [item_digest(item) for item in self.items]
+
+    def document(self, items: Iterable[bytes]) -> bytes:
+        """The same document holding only `items`."""
+        return self.head + b"".join(items) + self.tail
+
+
+def split_items(content: bytes) -> ItemSplit | None:
+    """Cut an RSS or Atom document at its `<item>` or `<entry>` elements.
+
+    None when it cannot be cut cleanly: JSON, no items, another encoding than an ASCII
+    superset, or anything but whitespace between items (a comment, a self-closed item),
+    in which case the caller parses the whole document as usual.
+    """
+    if _looks_like_json(content):
+        return None
+    for whole, opening in _ITEM_PATTERNS:
+        spans = [m.span() for m in whole.finditer(content)]
+        if spans:
+            return _split_at(content, spans, opening)
+    return None
+
+
+def _split_at(
+    content: bytes, spans: list[tuple[int, int]], opening: re.Pattern[bytes]
+) -> ItemSplit | None:
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        if content[end:start].strip():
+            return None
+    head, tail = content[: spans[0][0]], content[spans[-1][1] :]
+    if opening.search(head) or opening.search(tail):
+        return None
+    return ItemSplit(head=head, items=[content[start:end] for start, end in spans], tail=tail)
+
+
+def item_digest(item: bytes) -> str:
+    """A short digest of one item's bytes, to recognise it unchanged in the next fetch."""
+    return hashlib.sha256(item).hexdigest()[:32]
 
 
 def canonical_link(link: str | None) -> str | None:
@@ -135,7 +209,7 @@ def _normalise_all(
     if repeated:
         warnings.append(f"{repeated} entries repeated an id already seen in this feed")
     return ParsedFeed(
-        title=_clean_title(title) or None,
+        title=_clean_title(title or "") or None,
         language=language,
         entries=entries,
         warnings=warnings,
@@ -165,13 +239,17 @@ def _normalise(fields: dict, feed_language: str | None) -> Entry | None:
     text = html_to_text(body_html)
     title = _clean_title(fields.get("title") or "")
     link = canonical_link(fields.get("link"))
+    if link and len(link) > MAX_LINK_LENGTH:
+        link = None
     if not title:
         title = text.split("\n", 1)[0][:120]
     if not title and not link:
         return None
     published_at = fields.get("published_at")
     stamp = published_at.isoformat() if published_at else ""
-    key = (fields.get("id") or "").strip()[:500] or link or _digest(f"{title}\n{stamp}")[:40]
+    key = (fields.get("id") or "").strip() or link or _digest(f"{title}\n{stamp}")[:40]
+    if len(key) > MAX_KEY_LENGTH:
+        key = f"sha256:{_digest(key)}"
     content_hash = _digest("\n".join((title, link or "", stamp, text)))
     return Entry(
         key=key,
@@ -184,6 +262,19 @@ def _normalise(fields: dict, feed_language: str | None) -> Entry | None:
         language=fields.get("language") or feed_language,
         content_hash=content_hash,
     )
+
+
+def _without_entity_declarations(content: bytes) -> tuple[bytes, bool]:
+    """The document with its DOCTYPE's internal subset removed, if it declares entities.
+
+    No feed needs its own entities, and they are how a few hundred bytes expand to
+    gigabytes (the "billion laughs"); without them the references are just left unresolved.
+    """
+    head = content[:_PROLOG_BYTES]
+    match = _INTERNAL_SUBSET.search(head)
+    if not match or b"<!ENTITY" not in match.group(0).upper():
+        return content, False
+    return head[: match.start(1)] + head[match.end(1) :] + content[_PROLOG_BYTES:], True
 
 
 def _looks_like_json(content: bytes) -> bool:

@@ -102,3 +102,31 @@ class Extraction:
     funding: Funding = field(default_factory=Funding)
     language: str | None = None
     """ISO 639-1 code of the text's language (`en`, `es`, `fr`, `pt`, …), when it can be told."""
+
+
+FETCH_OUTCOMES = ("fetched", "not_modified", "gone", "failed")
+"""How a fetch ended: a body to parse, nothing new (304), 410 Gone, or an error."""
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one conditional GET of a feed came to; expected failures are data, not exceptions."""
+
+    outcome: str
+    """One of FETCH_OUTCOMES."""
+    url: str
+    """The address the answer came from, after any redirects."""
+    content: bytes = b""
+    """The decoded body of a 200 answer, at most the size cap."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """The answer's headers that parsing needs (content type, location, language)."""
+    status: int | None = None
+    """The last HTTP status seen; None when no answer came."""
+    etag: str | None = None
+    last_modified: str | None = None
+    moved_to: str | None = None
+    """The feed's new address, when every redirect up to it was permanent (301/308)."""
+    retry_after_seconds: float | None = None
+    """How long the server asked us to wait (`Retry-After` on 429 or 503)."""
+    error: str | None = None
+    """What went wrong, in one line for the operator; None unless `outcome` is `failed`."""

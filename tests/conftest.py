@@ -16,15 +16,28 @@ from datetime import UTC, date, datetime, time, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import email_validator
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
 from sqlalchemy import MetaData, create_engine, text
+from werkzeug.security import generate_password_hash
 
 from directory import create_app
 from directory.extensions import db
-from directory.models import Deadline, Opportunity, OpportunityCountry, Source, SourceEntry
+from directory.models import (
+    Deadline,
+    Opportunity,
+    OpportunityCountry,
+    Source,
+    SourceEntry,
+    User,
+)
 from feeds.closing import closing_instant
+from feeds.fetch import Fetcher, FetchSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -76,6 +89,7 @@ def _test_config(database_url: str, **overrides: object) -> dict:
         "MAIL_PORT": 9,  # discard port: nothing listens; tests that send mail use `smtp_server`
         "MAIL_SUPPRESS_SEND": False,
         "BASE_URL": "http://openings.example.org",
+        "SUBMISSION_MIN_FILL_SECONDS": 0,  # tests of the fill time set their own
         **overrides,
     }
 
@@ -92,6 +106,8 @@ def app(request: pytest.FixtureRequest, app_config: dict, instance_dir: Path) ->
     if "smtp_server" in request.fixturenames:
         request.getfixturevalue("smtp_server")  # start it first: the app must know its port
     app = create_app(app_config, instance_path=str(instance_dir))
+    app.test_client_class = FreshGlobalsClient
+    app.jinja_env.bytecode_cache = TEMPLATE_CACHE
     with app.app_context():
         yield app
         db.session.remove()
@@ -108,6 +124,38 @@ def _empty_tables() -> None:
         else:
             for table in reversed(tables):
                 connection.execute(table.delete())
+
+
+class SharedBytecodeCache(BytecodeCache):
+    """Compiled templates kept for the whole session: each test builds a new app, not new code."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CACHE = SharedBytecodeCache()
+
+
+class FreshGlobalsClient(FlaskClient):
+    """A test client whose every request starts with an empty `g`, as in production.
+
+    The `app` fixture holds one app context for the whole test, and Flask reuses it for each
+    request, so without this `g` would carry one request's signed-in user (Flask-Login) or
+    CSRF token (Flask-WTF) into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for name in list(vars(g)):
+                delattr(g, name)
+        return super().open(*args, **kwargs)
 
 
 @pytest.fixture
@@ -184,6 +232,59 @@ def create_opportunity(app):
         return opportunity
 
     return create
+
+
+@dataclass
+class Credentials:
+    """A moderator's sign-in details, as typed at /admin/login."""
+
+    email: str
+    password: str
+    id: int
+
+
+@pytest.fixture
+def create_moderator(app):
+    """Factory: an active moderator account; returns its email, password and id."""
+
+    def create(email: str = "moderator@example.org", password: str = "correct horse battery"):
+        # A cheap hash keeps sign-ins fast; `users create-admin` is tested with the real one.
+        user = User(
+            email=email,
+            password_hash=generate_password_hash(password, method="pbkdf2:sha256:1000"),
+            is_active=True,
+        )
+        db.session.add(user)
+        db.session.commit()
+        return Credentials(user.email, password, user.id)
+
+    return create
+
+
+@pytest.fixture
+def moderator(create_moderator) -> Credentials:
+    """One moderator account (not signed in)."""
+    return create_moderator()
+
+
+def sign_in(client, credentials: Credentials):
+    """Sign `client` in at /admin/login as a moderator; returns the response."""
+    return client.post(
+        "/admin/login",
+        data={
+            "csrf_token": csrf_token(client, "/admin/login"),
+            "email": credentials.email,
+            "password": credentials.password,
+        },
+    )
+
+
+@pytest.fixture
+def admin_client(client, moderator):
+    """A test client signed in as a moderator."""
+    response = sign_in(client, moderator)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
 
 
 def days_from(moment: datetime, days: int) -> date:
@@ -272,3 +373,55 @@ def corpus_files() -> list[Path]:
 
 
 requires_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not here")
+
+
+# --- feeds over HTTP --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, None]:
+    """pytest-httpserver listens on 127.0.0.1 only: test traffic never leaves the machine."""
+    return ("127.0.0.1", None)
+
+
+@pytest.fixture
+def fetch_settings() -> FetchSettings:
+    """Fetch settings with short time-outs and a small size cap, private addresses allowed."""
+    return FetchSettings(
+        contact_url="https://openings.example.org/about",
+        max_bytes=256 * 1024,
+        connect_timeout_seconds=2.0,
+        timeout_seconds=1.0,
+        allow_private_addresses=True,
+    )
+
+
+@pytest.fixture
+def fetcher(fetch_settings: FetchSettings) -> Iterator[Fetcher]:
+    """A fetcher with `fetch_settings`, closed after the test."""
+    with Fetcher(fetch_settings) as fetcher:
+        yield fetcher
+
+
+def rss_feed(*items: dict[str, str], title: str = "Justice network calls") -> bytes:
+    """An RSS 2.0 document; each item's keys are its element names (`title`, `link`, …)."""
+    body = "".join(
+        "<item>" + "".join(f"<{k}>{escape(v)}</{k}>" for k, v in item.items()) + "</item>"
+        for item in items
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{escape(title)}</title><link>https://example.org/</link>{body}</channel></rss>"
+    ).encode()
+
+
+def rss_item(number: int, **fields: str) -> dict[str, str]:
+    """An item with a guid, title, link, date and a deadline in its text."""
+    return {
+        "guid": f"call-{number}",
+        "title": f"Regional convening on legal empowerment, part {number}",
+        "link": f"https://example.org/calls/{number}",
+        "pubDate": "Sun, 01 Mar 2026 09:00:00 +0000",
+        "description": f"<p>Applications close on 15 April 2026 (call {number}).</p>",
+        **fields,
+    }

@@ -128,4 +128,3 @@ def test_instants_round_trip_as_utc(app, create_opportunity):
     stored = db.session.get(Opportunity, opportunity.id)
     assert stored.deadlines[0].due_at == datetime.combine(day(3), time(9, 30), UTC)
     assert stored.deadlines[0].due_at.tzinfo is not None
-

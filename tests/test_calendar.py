@@ -138,3 +138,11 @@ def test_calendar_feed_follows_the_filters_and_answers_304(client, forum, create
 
 def test_missing_opportunity_calendar_is_not_found(client):
     assert client.get("/opportunities/424242.ics").status_code == 404
+
+
+def test_markup_in_a_title_never_reaches_a_calendar_as_markup(client, create_opportunity):
+    opportunity = create_opportunity(
+        "Summit <b onmouseover=alert(1)>now</b>", deadlines=[("application", day(3))]
+    )
+    raw = client.get(f"/opportunities/{opportunity.id}.ics").get_data(as_text=True)
+    assert "<b" not in raw and "‹b onmouseover=alert(1)›now‹/b›" in raw

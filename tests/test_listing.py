@@ -413,3 +413,12 @@ def test_the_total_read_off_the_counts_is_the_count(app, directory, query):
         {k: [v] for k, v in (p.split("=") for p in query.split("&") if p)}
     ).filters
     assert results.counts(db.session, filters, NOW).total == results.count(db.session, filters, NOW)
+
+
+def test_ingested_listings_carry_closes_at(app, runner):
+    runner.invoke(args=["demo", "load"])
+    opportunities = db.session.scalars(db.select(Opportunity)).all()
+    assert any(o.deadlines for o in opportunities)
+    for opportunity in opportunities:
+        latest = max((d.due_at for d in opportunity.deadlines), default=None)
+        assert opportunity.closes_at == latest, opportunity.title

@@ -5,7 +5,7 @@ import json
 import pytest
 from conftest import corpus_files, requires_corpus
 
-from feeds.parse import FeedError, canonical_link, parse_feed
+from feeds.parse import FeedError, canonical_link, parse_feed, split_items
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Justice Network</title><language>es</language>
@@ -115,6 +115,52 @@ def test_a_feed_with_recoverable_errors_keeps_its_entries_and_warns():
     assert any("recoverable" in w for w in feed.warnings)
 
 
+def test_a_truncated_feed_without_a_title_warns_instead_of_crashing():
+    feed = parse_feed(b"<rss><channel><item><title>x</ti", headers={"Content-Type": "text/html"})
+    assert feed.title is None
+    assert any("recoverable" in w for w in feed.warnings)
+
+
+def test_an_overlong_link_is_dropped_and_an_overlong_id_is_hashed():
+    link = "https://example.org/" + "a" * 2100
+    long_id = "urn:x:" + "b" * 600
+    feed = parse_feed(
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>'
+        + f"<item><title>One</title><link>{link}</link><guid>{long_id}</guid></item>".encode()
+        + f"<item><title>Two</title><link>{link}</link></item>".encode()
+        + b"</channel></rss>"
+    )
+    first, second = feed.entries
+    assert first.link is None and second.link is None
+    assert first.key.startswith("sha256:") and len(first.key) <= 500
+    assert first.key != second.key
+
+
+def test_entity_declarations_are_ignored_so_a_billion_laughs_stays_small():
+    levels = ['<!ENTITY a0 "ha">'] + [
+        f'<!ENTITY a{n} "{f"&a{n - 1};" * 10}">' for n in range(1, 12)
+    ]
+    bomb = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [{"".join(levels)}]><rss version="2.0"><channel>'
+        "<title>t</title><item><title>&a11;</title><link>https://example.org/a</link></item>"
+        "<item><title>Kept</title><link>https://example.org/b</link></item></channel></rss>"
+    ).encode()
+    feed = parse_feed(bomb)
+    assert [e.title for e in feed.entries] == ["&a11;", "Kept"]
+    assert "ignored the entity declarations in the document's DOCTYPE" in feed.warnings
+
+
+def test_a_doctype_without_entities_is_left_alone():
+    rss091 = (
+        b'<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN"'
+        b' "http://my.netscape.com/publish/formats/rss-0.91.dtd"><rss version="0.91"><channel>'
+        b"<title>t</title><item><title>A &amp; B</title><link>https://example.org/x</link></item>"
+        b"</channel></rss>"
+    )
+    feed = parse_feed(rss091)
+    assert (feed.warnings, [e.title for e in feed.entries]) == ([], ["A & B"])
+
+
 def test_declared_charset_from_the_headers():
     latin = '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title><item><title>Fecha límite</title><link>https://example.org/a</link></item></channel></rss>'
     feed = parse_feed(
@@ -146,3 +192,61 @@ def test_every_real_feed_parses(path):
     feed = parse_feed(path.read_bytes())
     assert feed.entries
     assert len({e.key for e in feed.entries}) == len(feed.entries)
+
+
+ITEM = b"<item><title>A</title><link>https://example.org/a</link></item>"
+OTHER = b"<item>\n<title>B</title><link>https://example.org/b</link>\n</item >"
+
+
+@pytest.mark.parametrize(
+    ("document", "items"),
+    [
+        (
+            b'<rss version="2.0"><channel><title>t</title>'
+            + ITEM
+            + b"\n  "
+            + OTHER
+            + b"</channel></rss>",
+            [ITEM, OTHER],
+        ),
+        (
+            b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>1</id></entry><entry xml:lang="es"><id>2</id></entry></feed>',
+            [b"<entry><id>1</id></entry>", b'<entry xml:lang="es"><id>2</id></entry>'],
+        ),
+        (
+            b'<rdf:RDF><channel><items><rdf:Seq/></items></channel><item rdf:about="x"><title>A</title></item></rdf:RDF>',
+            [b'<item rdf:about="x"><title>A</title></item>'],
+        ),
+        (b"<rss><channel><title>none</title></channel></rss>", None),
+        (b"<rss><channel>" + ITEM + b"<!-- an old one -->" + OTHER + b"</channel></rss>", None),
+        (b"<rss><channel><item/>" + ITEM + b"</channel></rss>", None),
+        (b'{"version": "https://jsonfeed.org/version/1.1", "items": []}', None),
+    ],
+)
+def test_split_items(document, items):
+    split = split_items(document)
+    if items is None:
+        assert split is None
+    else:
+        assert split.items == items
+        assert split.document(split.items).replace(b"\n  ", b"") == document.replace(b"\n  ", b"")
+
+
+@requires_corpus
+@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: p.stem)
+def test_an_item_parsed_alone_in_its_documents_frame_reads_as_in_the_whole(path):
+    content = path.read_bytes()
+    split = split_items(content)
+    assert split is not None
+    whole = {
+        entry.key: entry
+        for entry in parse_feed(content, base_url="https://example.org/f.xml").entries
+    }
+    alone = [
+        entry
+        for item in split.items
+        for entry in parse_feed(
+            split.document([item]), base_url="https://example.org/f.xml"
+        ).entries
+    ]
+    assert {entry.key: entry for entry in alone} == whole

@@ -14,7 +14,7 @@ by hand, per database:
   GIN index on it.
 
 Revision ID: 1359da8b116a
-Revises: 83444d40de80
+Revises: b998f9a78483
 Create Date: 2026-11-29 11:29:36.520082
 
 """
@@ -24,7 +24,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "1359da8b116a"
-down_revision = "83444d40de80"
+down_revision = "b998f9a78483"
 branch_labels = None
 depends_on = None
 
