@@ -22,7 +22,7 @@ from flask import (
 from sqlalchemy import func, select
 
 from . import atom, calendar, facets, queries, results
-from .display import zone_label
+from .display import describe_filters, zone_label
 from .extensions import db
 from .filters import Filters, ParsedQuery, Problem, parse_filters, query_args
 from .models import Deadline, Opportunity, utcnow
@@ -150,7 +150,7 @@ def atom_feed():
         found = _find(replace(filters, sort="newest"), now, limit=FEED_SIZE).results
         return atom.build_feed(
             [r.opportunity for r in found],
-            title=f"Openings: {describe(filters)}",
+            title=f"Openings: {describe_filters(filters)}",
             feed_id=_list_url("browse.atom_feed", filters, _external=True),
             self_url=_list_url("browse.atom_feed", filters, _external=True),
             html_url=_list_url("browse.index", filters, _external=True),
@@ -172,7 +172,7 @@ def calendar_feed():
         found = _find(filters, now, limit=CALENDAR_SIZE).results
         return calendar.build_calendar(
             [r.opportunity for r in found],
-            name=f"Openings: {describe(filters)}",
+            name=f"Openings: {describe_filters(filters)}",
             domain=_domain(),
             page_url=_page_url,
         )
@@ -208,35 +208,6 @@ def time_zone():
     return render_template(
         "browse/time_zone.html", zones=_zones_by_area(), current=current, back=back, error=None
     )
-
-
-def describe(filters: Filters) -> str:
-    """A short title for a filtered list: "fellowships in Kenya closing within 30 days"."""
-    from .display import OPPORTUNITY_KIND_LABELS, country_name
-    from .regions import REGION_NAMES
-
-    parts = []
-    kinds = ", ".join(OPPORTUNITY_KIND_LABELS[k].lower() for k in filters.kinds)
-    parts.append(
-        kinds
-        or {"past": "closed opportunities", "rolling": "rolling opportunities"}.get(
-            filters.status, "open opportunities"
-        )
-    )
-    places = [REGION_NAMES[r] for r in filters.regions] + [
-        country_name(c) for c in filters.countries
-    ]
-    if places:
-        parts.append("in " + ", ".join(places))
-    if filters.funding:
-        parts.append("offering " + ", ".join(filters.funding))
-    if filters.online is not None:
-        parts.append("online" if filters.online else "in person")
-    if filters.closing_days:
-        parts.append(f"closing within {filters.closing_days} days")
-    if filters.q:
-        parts.append(f"matching “{filters.q}”")
-    return " ".join(parts)
 
 
 def _find(

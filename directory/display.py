@@ -9,6 +9,9 @@ import pycountry
 
 from feeds.closing import is_zone_known
 
+from .filters import Filters
+from .regions import REGION_NAMES
+
 DEADLINE_KIND_LABELS = {
     "application": "Applications",
     "registration": "Registration",
@@ -108,3 +111,23 @@ def zone_label(zone: tzinfo) -> str:
 def clock_time(moment: datetime) -> str:
     """A local instant as a reader's clock shows it: "Tue 14 April 2027, 23:59"."""
     return f"{moment:%a} {long_date(moment.date())}, {moment:%H:%M}"
+
+
+def describe_filters(filters: Filters) -> str:
+    """A short title for a filtered list: "fellowship in Kenya closing within 30 days"."""
+    kinds = ", ".join(OPPORTUNITY_KIND_LABELS[k].lower() for k in filters.kinds)
+    statuses = {"past": "closed opportunities", "rolling": "rolling opportunities"}
+    parts = [kinds or statuses.get(filters.status, "open opportunities")]
+    places = [REGION_NAMES[r] for r in filters.regions]
+    places += [country_name(c) for c in filters.countries]
+    if places:
+        parts.append("in " + ", ".join(places))
+    if filters.funding:
+        parts.append("offering " + ", ".join(filters.funding))
+    if filters.online is not None:
+        parts.append("online" if filters.online else "in person")
+    if filters.closing_days:
+        parts.append(f"closing within {filters.closing_days} days")
+    if filters.q:
+        parts.append(f"matching “{filters.q}”")
+    return " ".join(parts)
