@@ -11,7 +11,10 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import database  # noqa: F401  (registers the SQLite pragmas on every engine)
+from . import (
+    database,  # noqa: F401  (registers the SQLite pragmas on every engine)
+    i18n,
+)
 from .config import DEFAULTS
 from .extensions import csrf, db, limiter, migrate
 from .extensions import mail as mail_extension
@@ -53,6 +56,7 @@ def create_app(
     mail_extension.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    i18n.init_app(app)
     proxies = int(app.config["PROXY_COUNT"])
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
