@@ -61,7 +61,20 @@ def create_app(
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
-    from . import admin, api, browse, cli, errors, health, mail, polling, submissions, users, web
+    from . import (
+        admin,
+        api,
+        browse,
+        cli,
+        errors,
+        health,
+        mail,
+        polling,
+        submissions,
+        subscriptions,
+        users,
+        web,
+    )
 
     web.init_app(app)
     errors.init_app(app)
@@ -70,6 +83,7 @@ def create_app(
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(submissions.bp)
+    app.register_blueprint(subscriptions.bp)
     app.register_blueprint(admin.bp)
     cli.init_app(app)
     mail.init_app(app)
