@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 
 BROWSER_TESTS := tests/browser
 
-.PHONY: run test lint clean browser-deps
+.PHONY: run test lint clean browser-deps translations
 
 run: $(VENV)/.installed
 	$(BIN)/python -m directory.devserver --port $(PORT)
@@ -22,6 +22,26 @@ browser-deps: $(BROWSER_TESTS)/node_modules/.installed
 $(BROWSER_TESTS)/node_modules/.installed: $(BROWSER_TESTS)/package.json $(BROWSER_TESTS)/package-lock.json
 	cd $(BROWSER_TESTS) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# Interface text: extract every marked string into messages.pot, merge it into each
+# language's .po (new strings arrive untranslated), and compile the .mo files the app reads.
+# Commit all three; `make test` fails while a .po lacks a translation or a .mo is stale.
+CATALOGUES := directory/translations
+TRANSLATED := es fr pt
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract --mapping-file babel.cfg --keywords _l --keywords lazy_gettext \
+		--keywords lazy_ngettext:1,2 --keywords N_ --ignore-dirs '.* node_modules' --no-location --sort-output --omit-header \
+		--output-file $(CATALOGUES)/messages.pot .
+	for lang in $(TRANSLATED); do \
+		if [ -f $(CATALOGUES)/$$lang/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel update --input-file $(CATALOGUES)/messages.pot --output-dir $(CATALOGUES) \
+				--locale $$lang --no-wrap --ignore-obsolete --omit-header; \
+		else \
+			$(BIN)/pybabel init --input-file $(CATALOGUES)/messages.pot --output-dir $(CATALOGUES) \
+				--locale $$lang --no-wrap; \
+		fi; \
+	done
+	$(BIN)/pybabel compile --directory $(CATALOGUES) --statistics
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -24,6 +24,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
@@ -39,6 +41,7 @@ from .forms import (
     RejectForm,
     fill_deadline_rows,
 )
+from .i18n import current_language
 from .listings import check_deadlines, check_listing, listing_from_details, reader_times
 from .mail import deliver_now
 from .models import Opportunity, OutboxMessage, Submission, utcnow
@@ -49,11 +52,11 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 log = logging.getLogger("openings.admin")
 
 NAV: list[tuple[str, str]] = [
-    ("admin.queue", "Queue"),
-    ("admin.opportunities", "Listings"),
-    ("admin.feeds", "Proposed feeds"),
-    ("admin.sources", "Sources"),
-    ("admin.mail", "Sent mail"),
+    ("admin.queue", _l("Queue")),
+    ("admin.opportunities", _l("Listings")),
+    ("admin.feeds", _l("Proposed feeds")),
+    ("admin.sources", _l("Sources")),
+    ("admin.mail", _l("Sent mail")),
 ]
 """The admin area's menu: (endpoint, label), in order."""
 
@@ -64,8 +67,8 @@ _EML_NAME = re.compile(r"^[\w.-]+\.eml$")
 
 
 def add_nav(endpoint: str, label: str) -> None:
-    """List another admin page in the menu (once)."""
-    if (endpoint, label) not in NAV:
+    """List another admin page in the menu (once); give `label` as a `lazy_gettext` string."""
+    if all(known != endpoint for known, _ in NAV):
         NAV.append((endpoint, label))
 
 
@@ -104,6 +107,7 @@ def login():
     if form.validate_on_submit():
         user = authenticate(db.session, form.email.data, form.password.data, utcnow())
         if user is not None:
+            user.language = current_language()
             db.session.commit()
             session.clear()  # a fresh session: nothing planted before sign-in survives it
             login_user(user)
@@ -178,14 +182,14 @@ def approve(submission_id: int):
     listing = listing_from_details(found.details)
     now = utcnow()
     if check_listing(listing, now=now, blocked_domains=_blocked()):
-        flash("This listing needs changes before it can be published: see the messages below.")
+        flash(_("This listing needs changes before it can be published: see the messages below."))
         return redirect(url_for("admin.edit_submission", submission_id=found.id))
     opportunity, message = moderation.approve(
         db.session, found, moderator=current_user, now=now, listing=listing
     )
     db.session.commit()
     deliver_now([message])
-    flash(f"Published “{opportunity.title}”; the submitter has been told.")
+    flash(_("Published “%(title)s”; the submitter has been told.", title=opportunity.title))
     return redirect(url_for("admin.queue"))
 
 
@@ -202,7 +206,7 @@ def reject(submission_id: int):
     )
     db.session.commit()
     deliver_now([message])
-    flash("Rejected; the submitter has been sent your reason.")
+    flash(_("Rejected; the submitter has been sent your reason."))
     return redirect(url_for("admin.queue"))
 
 
@@ -237,7 +241,7 @@ def edit_submission(submission_id: int):
     if action != "approve":
         moderation.update_submission(found, listing)
         db.session.commit()
-        flash("Changes saved; the submission is still waiting.")
+        flash(_("Changes saved; the submission is still waiting."))
         return redirect(url_for("admin.submission", submission_id=found.id))
     opportunity, message = moderation.approve(
         db.session,
@@ -249,7 +253,7 @@ def edit_submission(submission_id: int):
     )
     db.session.commit()
     deliver_now([message])
-    flash(f"Published “{opportunity.title}”; the submitter has been told.")
+    flash(_("Published “%(title)s”; the submitter has been told.", title=opportunity.title))
     return redirect(url_for("admin.queue"))
 
 
@@ -280,7 +284,7 @@ def _pending(submission_id: int):
     """The submission if it still waits for a decision, else a redirect saying it does not."""
     found = _submission(submission_id)
     if found.status != "pending":
-        flash("This submission has already been decided.")
+        flash(_("This submission has already been decided."))
         return redirect(url_for("admin.submission", submission_id=found.id))
     return found
 
@@ -352,7 +356,7 @@ def correct(opportunity_id: int):
     )
     db.session.commit()
     log.info("moderator %d corrected opportunity %d", current_user.id, opportunity.id)
-    flash("Correction saved. Later fetches of its feed will not change it.")
+    flash(_("Correction saved. Later fetches of its feed will not change it."))
     return redirect(url_for("admin.correct", opportunity_id=opportunity.id))
 
 
@@ -377,7 +381,7 @@ def visibility(opportunity_id: int):
         opportunity.status = "hidden" if hide else "published"
         opportunity.updated_at = utcnow()
         db.session.commit()
-        flash("Hidden from the site." if hide else "Shown on the site again.")
+        flash(_("Hidden from the site.") if hide else _("Shown on the site again."))
     return redirect(url_for("admin.correct", opportunity_id=opportunity.id))
 
 
@@ -402,7 +406,7 @@ def decide_feed(submission_id: int):
     if request.form.get("decision") == "decline":
         moderation.decline_proposed_feed(found)
         db.session.commit()
-        flash(f"Declined the feed {found.proposed_feed_url}.")
+        flash(_("Declined the feed %(url)s.", url=found.proposed_feed_url))
         return redirect(url_for("admin.feeds"))
     try:
         source = moderation.add_proposed_source(
@@ -413,10 +417,10 @@ def decide_feed(submission_id: int):
         )
     except moderation.SourceRefused as error:
         db.session.rollback()
-        flash(f"Not added: {error}")
+        flash(_("Not added: %(reason)s", reason=error))
         return redirect(url_for("admin.feeds"))
     db.session.commit()
-    flash(f"Added the source “{source.name}”: it will be fetched shortly.")
+    flash(_("Added the source “%(name)s”: it will be fetched shortly.", name=source.name))
     return redirect(url_for("admin.feeds"))
 
 

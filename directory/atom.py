@@ -10,7 +10,15 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
-from .display import DEADLINE_KIND_LABELS, OPPORTUNITY_KIND_LABELS, country_name, long_date
+from flask_babel import gettext as _
+
+from .display import (
+    DEADLINE_KIND_LABELS,
+    OPPORTUNITY_KIND_LABELS,
+    country_name,
+    long_date,
+    short_time,
+)
 from .models import Opportunity
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -61,7 +69,7 @@ def _entry(opportunity: Opportunity, domain: str, url: str) -> ET.Element:
     ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=url)
     if opportunity.link:
         ET.SubElement(entry, f"{{{ATOM}}}link", rel="related", href=opportunity.link)
-    kind = OPPORTUNITY_KIND_LABELS.get(opportunity.kind, "Other")
+    kind = str(OPPORTUNITY_KIND_LABELS.get(opportunity.kind) or _("Other"))
     ET.SubElement(entry, f"{{{ATOM}}}category", term=opportunity.kind, label=kind)
     if opportunity.organiser:
         author = ET.SubElement(entry, f"{{{ATOM}}}author")
@@ -75,18 +83,19 @@ def _summary(opportunity: Opportunity) -> str:
     for deadline in opportunity.deadlines:
         when = long_date(deadline.due_on)
         if deadline.due_time is not None:
-            when += f", {deadline.due_time:%H:%M}"
+            when += f", {short_time(deadline.due_time)}"
         if deadline.time_zone:
             when += f" {deadline.time_zone}"
-        lines.append(f"{DEADLINE_KIND_LABELS.get(deadline.kind, 'Deadline')}: {when}.")
+        lines.append(f"{DEADLINE_KIND_LABELS.get(deadline.kind) or _('Deadline')}: {when}.")
     if not opportunity.deadlines:
         lines.append(
-            "Rolling." if opportunity.is_rolling else "Deadline not stated — check the listing."
+            _("Rolling.")
+            if opportunity.is_rolling
+            else _("Deadline not stated — check the listing.")
         )
     if opportunity.countries:
-        lines.append(
-            "Where: " + ", ".join(country_name(c) for c in opportunity.country_codes) + "."
-        )
+        places = ", ".join(country_name(c) for c in opportunity.country_codes)
+        lines.append(_("Where: %(places)s.", places=places))
     text = opportunity.summary_text or ""
     if len(text) > SUMMARY_LENGTH:
         text = text[: SUMMARY_LENGTH - 1].rsplit(" ", 1)[0] + "…"

@@ -19,12 +19,14 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from . import atom, calendar, facets, queries, results
 from .display import describe_filters, zone_label
 from .extensions import db
-from .filters import Filters, ParsedQuery, Problem, parse_filters, query_args
+from .filters import PARAMETERS, Filters, ParsedQuery, Problem, parse_filters, query_args
+from .i18n import LANGUAGE_COOKIE, current_language
 from .models import Deadline, Opportunity, utcnow
 from .regions import region_of
 from .web import ZONE_COOKIE, ZONE_COOKIE_MAX_AGE, conditional, known_zones, reader_zone
@@ -58,13 +60,13 @@ def detail(opportunity_id: int):
 
 
 def _render_index(now: datetime, zone: tzinfo) -> str:
-    parsed = parse_filters(request.args)
+    parsed = parse_filters(request.args, known=(*PARAMETERS, LANGUAGE_COOKIE))
     problems = list(parsed.problems)
     try:
         page = _find(parsed.filters, now, cursor=parsed.cursor)
     except results.BadCursor:
         problems.append(
-            Problem("cursor", "That page link no longer fits the list; here is its first page.")
+            Problem("cursor", _("That page link no longer fits the list; here is its first page."))
         )
         parsed = ParsedQuery(parsed.filters, None, parsed.problems)
         page = _find(parsed.filters, now)
@@ -124,7 +126,9 @@ def _cached_page(render: Callable[[datetime, tzinfo], str]) -> Response:
     now = utcnow()
     minute = now.replace(second=0, microsecond=0)
     zone = reader_zone()
-    key = results.minute_key(db.session, now, "page", request.full_path, zone_label(zone))
+    key = results.minute_key(
+        db.session, now, "page", request.full_path, zone_label(zone), current_language()
+    )
     cache = current_app.extensions["openings.pages"]
     html = cache.get(key, lambda: render(minute + timedelta(minutes=1), zone))
     return _page(html, now)
@@ -159,7 +163,7 @@ def atom_feed():
             page_url=_page_url,
         )
 
-    body = _cached_feed(now, ("atom", filters, request.host_url), build)
+    body = _cached_feed(now, ("atom", filters, request.host_url, current_language()), build)
     return _feed(body, "application/atom+xml; charset=utf-8", changed)
 
 
@@ -177,7 +181,7 @@ def calendar_feed():
             page_url=_page_url,
         )
 
-    body = _cached_feed(now, ("ics", filters, request.host_url), build)
+    body = _cached_feed(now, ("ics", filters, request.host_url, current_language()), build)
     return _feed(body, "text/calendar; charset=utf-8", _last_change(now), "openings.ics")
 
 
@@ -192,7 +196,7 @@ def time_zone():
                 zones=_zones_by_area(),
                 current=chosen,
                 back=back,
-                error="Choose a time zone from the list.",
+                error=_("Choose a time zone from the list."),
             ), 400
         response = redirect(back, code=303)
         response.set_cookie(

@@ -17,9 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from icalendar import Alarm, Calendar, Event
 
-from .display import DEADLINE_KIND_LABELS, long_date
+from .display import DEADLINE_KIND_LABELS, long_date, short_time
 from .models import Deadline, Opportunity
 
 SEQUENCE_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
@@ -58,7 +60,7 @@ def build_calendar(
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", _plain(name))
-    calendar.add("x-wr-caldesc", "Deadlines from Openings. Always check the original listing.")
+    calendar.add("x-wr-caldesc", _("Deadlines from Openings. Always check the original listing."))
     calendar.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", REFRESH_INTERVAL)
     for opportunity in opportunities:
@@ -71,12 +73,14 @@ def build_calendar(
 
 
 def _event(opportunity: Opportunity, deadline: Deadline, uid: str, url: str) -> Event:
-    label = DEADLINE_KIND_LABELS.get(deadline.kind, "Deadline")
+    label = str(DEADLINE_KIND_LABELS.get(deadline.kind) or _("Deadline"))
     event = Event()
     event.add("uid", uid)
     event.add("sequence", sequence(opportunity))
     event.add("dtstamp", opportunity.updated_at)
-    event.add("summary", _plain(f"{label} close: {opportunity.title}"))
+    event.add(
+        "summary", _plain(_("%(what)s close: %(title)s", what=label, title=opportunity.title))
+    )
     if deadline.due_time is None:
         event.add("dtstart", deadline.due_on)
         event.add("dtend", deadline.due_on + timedelta(days=1))
@@ -92,7 +96,18 @@ def _event(opportunity: Opportunity, deadline: Deadline, uid: str, url: str) -> 
 def _alarm(label: str, title: str) -> Alarm:
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
-    alarm.add("description", _plain(f"{label} close in {ALARM_BEFORE.days} days: {title}"))
+    alarm.add(
+        "description",
+        _plain(
+            ngettext(
+                "%(what)s close in %(num)d day: %(title)s",
+                "%(what)s close in %(num)d days: %(title)s",
+                ALARM_BEFORE.days,
+                what=label,
+                title=title,
+            )
+        ),
+    )
     alarm.add("trigger", -ALARM_BEFORE)
     return alarm
 
@@ -100,14 +115,17 @@ def _alarm(label: str, title: str) -> Alarm:
 def _description(opportunity: Opportunity, deadline: Deadline, url: str) -> str:
     when = long_date(deadline.due_on)
     if deadline.due_time is not None:
-        when += f", {deadline.due_time:%H:%M}"
-    when += f" {deadline.time_zone}" if deadline.time_zone else " (time zone not stated)"
-    lines = [f"{DEADLINE_KIND_LABELS.get(deadline.kind, 'Deadline')}: {when}"]
+        when += f", {short_time(deadline.due_time)}"
+    if deadline.time_zone:
+        when += f" {deadline.time_zone}"
+    else:
+        when += " (" + _("time zone not stated") + ")"
+    lines = [f"{DEADLINE_KIND_LABELS.get(deadline.kind) or _('Deadline')}: {when}"]
     if deadline.evidence:
-        lines.append(f"From the listing: “{deadline.evidence}”")
+        lines.append(_("From the listing: “%(words)s”", words=deadline.evidence))
     if opportunity.link:
-        lines.append(f"Original listing: {opportunity.link}")
-    lines.append(f"On Openings: {url}")
+        lines.append(_("Original listing: %(url)s", url=opportunity.link))
+    lines.append(_("On Openings: %(url)s", url=url))
     return "\n".join(lines)
 
 

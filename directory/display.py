@@ -1,42 +1,87 @@
-"""How things read on a page or in an email: countdowns, labels, country names. No Flask here."""
+"""How things read on a page or in an email: countdowns, labels, dates, amounts, country names.
+
+No request is read here: words come from Flask-Babel's catalogues and dates, numbers and
+country names from Babel's locale data, both in the language in force (a page's, or the one
+an email is rendered in; English outside both).
+"""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
+from decimal import Decimal
 
-import pycountry
+from babel.dates import format_date, format_skeleton, format_time
+from babel.numbers import format_currency, format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from feeds.closing import is_zone_known
 
 from .filters import Filters
+from .i18n import format_locale
 from .regions import REGION_NAMES
 
 DEADLINE_KIND_LABELS = {
-    "application": "Applications",
-    "registration": "Registration",
-    "travel_support": "Travel support",
-    "abstract": "Abstracts and proposals",
-    "other": "Deadline",
+    "application": _l("Applications"),
+    "registration": _l("Registration"),
+    "travel_support": _l("Travel support"),
+    "abstract": _l("Abstracts and proposals"),
+    "other": _l("Deadline"),
 }
 
 OPPORTUNITY_KIND_LABELS = {
-    "event": "Event",
-    "travel_grant": "Travel grant",
-    "fellowship": "Fellowship",
-    "grant": "Grant",
-    "call": "Call for papers or proposals",
-    "award": "Award",
-    "job": "Job",
-    "other": "Other",
+    "event": _l("Event"),
+    "travel_grant": _l("Travel grant"),
+    "fellowship": _l("Fellowship"),
+    "grant": _l("Grant"),
+    "call": _l("Call for papers or proposals"),
+    "award": _l("Award"),
+    "job": _l("Job"),
+    "other": _l("Other"),
 }
 
 FUNDING_LABELS = {
-    "travel": "Travel",
-    "accommodation": "Accommodation",
-    "fees": "Fees waived",
-    "stipend": "Stipend",
+    "travel": _l("Travel"),
+    "accommodation": _l("Accommodation"),
+    "fees": _l("Fees waived"),
+    "stipend": _l("Stipend"),
 }
+
+
+STATE_LABELS = {
+    "unconfirmed": _l("unconfirmed"),
+    "pending": _l("waiting"),
+    "approved": _l("approved"),
+    "rejected": _l("rejected"),
+    "published": _l("published"),
+    "hidden": _l("hidden"),
+    "queued": _l("queued"),
+    "sending": _l("sending"),
+    "sent": _l("sent"),
+    "failed": _l("failed"),
+    "active": _l("active"),
+    "paused": _l("paused"),
+    "gone": _l("gone"),
+    "feed": _l("feed"),
+    "partner": _l("partner"),
+    "sample": _l("sample"),
+    "proposed": _l("proposed"),
+    "added": _l("added"),
+    "declined": _l("declined"),
+    "extracted": _l("read from the feed"),
+    "moderator": _l("set by a moderator"),
+    "same link": _l("same link"),
+    "similar title from the same organiser": _l("similar title from the same organiser"),
+}
+"""The words for the states moderators see (a submission's, an email's, a source's…)."""
+
+
+def state_label(state: str | None) -> str:
+    """A state as moderators read it, in their language; an unknown one as it is stored."""
+    return str(STATE_LABELS.get(state or "", state or ""))
 
 
 def countdown(due_at: datetime, now: datetime) -> str:
@@ -48,26 +93,63 @@ def countdown(due_at: datetime, now: datetime) -> str:
     if left.total_seconds() <= 0:
         days = int(-left.total_seconds() // 86400)
         if days == 0:
-            return "closed today"
-        return "closed yesterday" if days == 1 else f"closed {days} days ago"
+            return _("closed today")
+        if days == 1:
+            return _("closed yesterday")
+        return ngettext("closed %(num)d day ago", "closed %(num)d days ago", days)
     days = int(left.total_seconds() // 86400)
     if days == 0:
         hours = int(left.total_seconds() // 3600)
-        return "closes within the hour" if hours == 0 else f"closes in {hours} h"
-    return "closes tomorrow" if days == 1 else f"closes in {days} days"
+        if hours == 0:
+            return _("closes within the hour")
+        return ngettext("closes in %(num)d hour", "closes in %(num)d hours", hours)
+    if days == 1:
+        return _("closes tomorrow")
+    return ngettext("closes in %(num)d day", "closes in %(num)d days", days)
 
 
 def long_date(day: date) -> str:
-    """A date as people write it in a letter: "15 April 2027"."""
-    return f"{day.day} {day:%B %Y}"
+    """A date as people write it in a letter: "15 April 2027", "15 de abril de 2027"."""
+    return format_date(day, "long", locale=format_locale())
+
+
+def short_time(moment: datetime | time) -> str:
+    """A time of day on a 24-hour clock, as the language writes it: "17:00", "17 h 00"."""
+    return format_time(moment, "HH:mm", locale=format_locale())
+
+
+def amount(value: Decimal | float | int, currency: str | None = None) -> str:
+    """A sum of money, "1.500 €" or "US$ 1,500.00"; without a currency, just the number."""
+    locale = format_locale()
+    if not currency:
+        return format_decimal(value, locale=locale)
+    whole = Decimal(value) == Decimal(value).to_integral_value()
+    pattern = locale.currency_formats["standard"].pattern
+    if whole:
+        pattern = pattern.replace(".00", "").replace(".##", "")
+    return format_currency(value, currency.upper(), pattern, locale=locale, currency_digits=False)
 
 
 def country_name(code: str) -> str:
-    """The common English name of an ISO 3166-1 alpha-2 code, or the code itself if unknown."""
-    country = pycountry.countries.get(alpha_2=code.upper())
-    if country is None:
-        return code
-    return getattr(country, "common_name", None) or country.name
+    """The name of an ISO 3166-1 alpha-2 country in the reader's language, else the code."""
+    return format_locale().territories.get(code.upper(), code)
+
+
+def sort_key(text: str) -> str:
+    """Alphabetical order as readers expect it, accents aside: "Égypte" sorts with the Es."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def language_name(code: str) -> str:
+    """The name of a language (`es`, `sw`) in the reader's language, else its code."""
+    name = format_locale().languages.get(code.lower())
+    return name[:1].upper() + name[1:] if name else code
+
+
+def region_name(region: str) -> str:
+    """A region of `directory.regions` in the reader's language."""
+    return str(REGION_NAMES.get(region, region))
 
 
 @dataclass(frozen=True)
@@ -92,11 +174,12 @@ def deadline_time(
     """
     if not is_zone_known(time_zone):
         if due_time is None:
-            return DeadlineTime(None, long_date(due_on), "time not stated")
-        return DeadlineTime(None, f"{long_date(due_on)}, {due_time:%H:%M}", "time zone not stated")
+            return DeadlineTime(None, long_date(due_on), _("time not stated"))
+        stated = f"{long_date(due_on)}, {short_time(due_time)}"
+        return DeadlineTime(None, stated, _("time zone not stated"))
     moment = due_at.astimezone(reader)
-    local = f"{long_date(moment.date())}, {moment:%H:%M} {zone_label(reader)}"
-    at = f"{due_time:%H:%M}" if due_time else "end of day"
+    local = f"{long_date(moment.date())}, {short_time(moment)} {zone_label(reader)}"
+    at = short_time(due_time) if due_time else _("end of day")
     stated = f"{long_date(due_on)}, {at} {time_zone}"
     if due_time is not None and zone_label(reader) == time_zone:
         return DeadlineTime(local, None, None)
@@ -109,25 +192,31 @@ def zone_label(zone: tzinfo) -> str:
 
 
 def clock_time(moment: datetime) -> str:
-    """A local instant as a reader's clock shows it: "Tue 14 April 2027, 23:59"."""
-    return f"{moment:%a} {long_date(moment.date())}, {moment:%H:%M}"
+    """A local instant as a reader's clock shows it: "Tue, 14 Apr 2027, 23:59"."""
+    day = format_skeleton("yMMMEd", moment, locale=format_locale())
+    return f"{day}, {short_time(moment)}"
 
 
 def describe_filters(filters: Filters) -> str:
     """A short title for a filtered list: "fellowship in Kenya closing within 30 days"."""
-    kinds = ", ".join(OPPORTUNITY_KIND_LABELS[k].lower() for k in filters.kinds)
-    statuses = {"past": "closed opportunities", "rolling": "rolling opportunities"}
-    parts = [kinds or statuses.get(filters.status, "open opportunities")]
-    places = [REGION_NAMES[r] for r in filters.regions]
+    kinds = ", ".join(str(OPPORTUNITY_KIND_LABELS[k]).lower() for k in filters.kinds)
+    statuses = {"past": _("closed opportunities"), "rolling": _("rolling opportunities")}
+    parts = [kinds or statuses.get(filters.status, _("open opportunities"))]
+    places = [region_name(r) for r in filters.regions]
     places += [country_name(c) for c in filters.countries]
     if places:
-        parts.append("in " + ", ".join(places))
+        parts.append(_("in %(places)s", places=", ".join(places)))
     if filters.funding:
-        parts.append("offering " + ", ".join(filters.funding))
+        offered = ", ".join(str(FUNDING_LABELS[f]).lower() for f in filters.funding)
+        parts.append(_("offering %(funding)s", funding=offered))
     if filters.online is not None:
-        parts.append("online" if filters.online else "in person")
+        parts.append(_("online") if filters.online else _("in person"))
     if filters.closing_days:
-        parts.append(f"closing within {filters.closing_days} days")
+        parts.append(
+            ngettext(
+                "closing within %(num)d day", "closing within %(num)d days", filters.closing_days
+            )
+        )
     if filters.q:
-        parts.append(f"matching “{filters.q}”")
+        parts.append(_("matching “%(words)s”", words=filters.q))
     return " ".join(parts)

@@ -9,14 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
 from feeds.types import FUNDING_KINDS, OPPORTUNITY_KINDS
 
-from .display import FUNDING_LABELS, OPPORTUNITY_KIND_LABELS, country_name
+from .display import (
+    FUNDING_LABELS,
+    OPPORTUNITY_KIND_LABELS,
+    country_name,
+    language_name,
+    region_name,
+    sort_key,
+)
 from .filters import CLOSING_CHOICES, Filters
-from .regions import REGION_NAMES, REGIONS
+from .regions import REGIONS
 from .results import Counts
-
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "pt": "Portuguese"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,10 @@ class Group:
         return tuple(o for o in self.options if not o.chosen)
 
 
+def _days(days: int) -> str:
+    return ngettext("%(num)d day", "%(num)d days", days)
+
+
 def groups(filters: Filters, counts: Counts, sources: dict[int, str]) -> list[Group]:
     """The filter groups of the list page, in the order they are shown."""
     facets = counts.facets
@@ -59,28 +71,28 @@ def groups(filters: Filters, counts: Counts, sources: dict[int, str]) -> list[Gr
 
     status = Group(
         "status",
-        "Deadline",
+        _("Deadline"),
         "radio",
         (
-            Option("open", "Open", n("status", "open"), filters.status == "open"),
-            Option("rolling", "Rolling", n("status", "rolling"), filters.status == "rolling"),
-            Option("past", "Closed", n("status", "past"), filters.status == "past"),
+            Option("open", _("Open"), n("status", "open"), filters.status == "open"),
+            Option("rolling", _("Rolling"), n("status", "rolling"), filters.status == "rolling"),
+            Option("past", _("Closed"), n("status", "past"), filters.status == "past"),
         ),
     )
     closing = Group(
         "closing",
-        "Closing within",
+        _("Closing within"),
         "radio",
         (
-            Option("", "Any time", None, filters.closing_days is None),
+            Option("", _("Any time"), None, filters.closing_days is None),
             *[
                 Option(
-                    str(days), f"{days} days", n("closing", str(days)), filters.closing_days == days
+                    str(days), _days(days), n("closing", str(days)), filters.closing_days == days
                 )
                 for days in CLOSING_CHOICES
             ],
             *(
-                [Option(str(filters.closing_days), f"{filters.closing_days} days", None, True)]
+                [Option(str(filters.closing_days), _days(filters.closing_days), None, True)]
                 if filters.closing_days not in (None, *CLOSING_CHOICES)
                 else []
             ),
@@ -88,28 +100,28 @@ def groups(filters: Filters, counts: Counts, sources: dict[int, str]) -> list[Gr
     )
     kinds = Group(
         "kind",
-        "Kind",
+        _("Kind"),
         "checkbox",
         tuple(
-            Option(kind, OPPORTUNITY_KIND_LABELS[kind], n("kind", kind), kind in filters.kinds)
+            Option(kind, str(OPPORTUNITY_KIND_LABELS[kind]), n("kind", kind), kind in filters.kinds)
             for kind in OPPORTUNITY_KINDS
         ),
     )
     funding = Group(
         "funding",
-        "Funding offered",
+        _("Funding offered"),
         "checkbox",
         tuple(
-            Option(name, FUNDING_LABELS[name], n("funding", name), name in filters.funding)
+            Option(name, str(FUNDING_LABELS[name]), n("funding", name), name in filters.funding)
             for name in FUNDING_KINDS
         ),
     )
     regions = Group(
         "region",
-        "Region",
+        _("Region"),
         "checkbox",
         tuple(
-            Option(region, REGION_NAMES[region], n("region", region), region in filters.regions)
+            Option(region, region_name(region), n("region", region), region in filters.regions)
             for region in REGIONS
             if n("region", region) or region in filters.regions
         ),
@@ -117,7 +129,7 @@ def groups(filters: Filters, counts: Counts, sources: dict[int, str]) -> list[Gr
     country_codes = {c for c, k in facets.get("country", {}).items() if k} | set(filters.countries)
     countries = Group(
         "country",
-        "Country",
+        _("Country"),
         "select",
         tuple(
             sorted(
@@ -125,40 +137,43 @@ def groups(filters: Filters, counts: Counts, sources: dict[int, str]) -> list[Gr
                     Option(code, country_name(code), n("country", code), code in filters.countries)
                     for code in country_codes
                 ),
-                key=lambda o: o.label,
+                key=lambda o: sort_key(o.label),
             )
         ),
     )
     online = Group(
         "online",
-        "Online or in person",
+        _("Online or in person"),
         "radio",
         (
-            Option("", "Either", None, filters.online is None),
-            Option("yes", "Online", n("online", "yes"), filters.online is True),
-            Option("no", "In person", n("online", "no"), filters.online is False),
+            Option("", _("Either"), None, filters.online is None),
+            Option("yes", _("Online"), n("online", "yes"), filters.online is True),
+            Option("no", _("In person"), n("online", "no"), filters.online is False),
         ),
     )
     language_codes = {c for c, k in facets.get("lang", {}).items() if k} | set(filters.languages)
     languages = Group(
         "lang",
-        "Language",
+        _("Language"),
         "checkbox",
         tuple(
-            Option(code, LANGUAGE_NAMES.get(code, code), n("lang", code), code in filters.languages)
+            Option(code, language_name(code), n("lang", code), code in filters.languages)
             for code in sorted(language_codes)
         ),
     )
     source_ids = {s for s, k in facets.get("source", {}).items() if k} | set(filters.sources)
     source_group = Group(
         "source",
-        "Source",
+        _("Source"),
         "select",
         tuple(
             sorted(
                 (
                     Option(
-                        str(i), sources.get(i, f"Source {i}"), n("source", i), i in filters.sources
+                        str(i),
+                        sources.get(i) or _("Source %(id)d", id=i),
+                        n("source", i),
+                        i in filters.sources,
                     )
                     for i in source_ids
                 ),

@@ -3,7 +3,8 @@
 The list page, the Atom and ICS feeds and the API read the same parameters through
 `parse_filters`: the same names, the same meaning. What is invalid is never fatal here; it
 comes back as a `Problem` naming the parameter, and each surface decides what to do with it
-(pages ignore it and say so, the API answers 400). No Flask in this module.
+(pages ignore it and say so, the API answers 400). No request is read here; the messages
+are in the language in force (Flask-Babel), English outside a request.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import pycountry
+from flask_babel import gettext as _
 
 from feeds.types import FUNDING_KINDS, OPPORTUNITY_KINDS
 
@@ -132,15 +134,32 @@ def parse_filters(
 
     for name in args:
         if name not in known:
-            note(_printable(name), f"Unknown parameter “{_printable(name)}” was ignored.")
+            note(
+                _printable(name),
+                _("Unknown parameter “%(name)s” was ignored.", name=_printable(name)),
+            )
 
     def values(name: str) -> list[str]:
         given = [v.strip() for v in args.get(name, ()) if v and v.strip()]
         if name in SINGLE_VALUED and len(given) > 1:
-            note(name, f"“{name}” was given {len(given)} times; the first was used.")
+            note(
+                name,
+                _(
+                    "“%(name)s” was given %(num)d times; the first was used.",
+                    name=name,
+                    num=len(given),
+                ),
+            )
             return given[:1]
         if len(given) > MAX_VALUES:
-            note(name, f"Only the first {MAX_VALUES} values of “{name}” were used.")
+            note(
+                name,
+                _(
+                    "Only the first %(num)d values of “%(name)s” were used.",
+                    num=MAX_VALUES,
+                    name=name,
+                ),
+            )
             return given[:MAX_VALUES]
         return given
 
@@ -150,14 +169,21 @@ def parse_filters(
         for raw in values(name):
             value = normalise(raw)
             if value not in allowed:
-                note(name, f"“{_printable(raw)}” is not a known {name}; it was ignored.")
+                note(
+                    name,
+                    _(
+                        "“%(value)s” is not a known value of “%(name)s”; it was ignored.",
+                        value=_printable(raw),
+                        name=name,
+                    ),
+                )
             elif value not in chosen:
                 chosen.append(value)
         return tuple(chosen)
 
     q = " ".join(values("q"))
     if len(q) > MAX_QUERY_LENGTH:
-        note("q", f"The search was cut to its first {MAX_QUERY_LENGTH} characters.")
+        note("q", _("The search was cut to its first %(num)d characters.", num=MAX_QUERY_LENGTH))
         q = q[:MAX_QUERY_LENGTH]
     q = "".join(ch for ch in q if ch.isprintable())
 
@@ -175,13 +201,13 @@ def parse_filters(
         sort=(choose("sort", SORTS) or ("soonest",))[0],
     )
     if filters.q and not search_words(filters.q):
-        note("q", "The search has no words to look for (only punctuation or very common words).")
+        note("q", _("The search has no words to look for (only punctuation or very common words)."))
         filters = replace(filters, q="")
     if filters.sort == "relevance" and not filters.q:
-        note("sort", "Sorting by relevance needs a search; soonest deadline first was used.")
+        note("sort", _("Sorting by relevance needs a search; soonest deadline first was used."))
         filters = replace(filters, sort="soonest")
     if filters.closing_days is not None and filters.status == "past":
-        note("closing", "A closing window cannot apply to past opportunities; it was ignored.")
+        note("closing", _("A closing window cannot apply to past opportunities; it was ignored."))
         filters = replace(filters, closing_days=None)
     cursor = (values("cursor") or [None])[0]
     return ParsedQuery(filters, cursor, tuple(problems))
@@ -218,7 +244,10 @@ def _closing(given: list[str], note) -> int | None:
         return int(raw)
     note(
         "closing",
-        f"“closing” must be a number of days from 1 to {MAX_CLOSING_DAYS}; it was ignored.",
+        _(
+            "“closing” must be a number of days from 1 to %(num)d; it was ignored.",
+            num=MAX_CLOSING_DAYS,
+        ),
     )
     return None
 
@@ -231,7 +260,7 @@ def _online(given: list[str], note) -> bool | None:
         return True
     if value in _FALSE:
         return False
-    note("online", "“online” must be yes or no; it was ignored.")
+    note("online", _("“online” must be yes or no; it was ignored."))
     return None
 
 
@@ -242,7 +271,10 @@ def _languages(given: list[str], note) -> tuple[str, ...]:
         if not _LANGUAGE.match(value):
             note(
                 "lang",
-                f"“{_printable(raw)}” is not a language code such as en or es; it was ignored.",
+                _(
+                    "“%(value)s” is not a language code such as en or es; it was ignored.",
+                    value=_printable(raw),
+                ),
             )
         elif value not in chosen:
             chosen.append(value)
@@ -256,7 +288,10 @@ def _sources(given: list[str], note) -> tuple[int, ...]:
             if int(raw) not in chosen:
                 chosen.append(int(raw))
         else:
-            note("source", f"“{_printable(raw)}” is not a source number; it was ignored.")
+            note(
+                "source",
+                _("“%(value)s” is not a source number; it was ignored.", value=_printable(raw)),
+            )
     return tuple(chosen)
 
 

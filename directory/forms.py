@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from functools import cache
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import (
@@ -43,6 +45,7 @@ from feeds.closing import is_zone_known
 from feeds.types import DEADLINE_KINDS, OPPORTUNITY_KINDS, Funding
 
 from .display import DEADLINE_KIND_LABELS, OPPORTUNITY_KIND_LABELS
+from .i18n import current_language
 from .listings import (
     DeadlineInput,
     ListingInput,
@@ -56,8 +59,9 @@ from .listings import (
 )
 
 MAX_DEADLINE_ROWS = 12
-DATE_MESSAGE = "Enter a date, like 2027-04-15."
-TIME_MESSAGE = "Enter a time, like 17:00."
+DATE_MESSAGE = _l("Enter a date, like 2027-04-15.")
+TIME_MESSAGE = _l("Enter a time, like 17:00.")
+REQUIRED = _l("This field is required.")
 
 
 class Date(DateField):
@@ -67,7 +71,7 @@ class Date(DateField):
         try:
             super().process_formdata(valuelist)
         except ValueError:
-            raise ValueError(DATE_MESSAGE) from None
+            raise ValueError(str(DATE_MESSAGE)) from None
 
 
 class Time(TimeField):
@@ -77,7 +81,7 @@ class Time(TimeField):
         try:
             super().process_formdata(valuelist)
         except ValueError:
-            raise ValueError(TIME_MESSAGE) from None
+            raise ValueError(str(TIME_MESSAGE)) from None
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -89,7 +93,8 @@ class LongListSelect(Select):
     """A select of a long, fixed list (zones, countries) whose options are escaped only once.
 
     WTForms escapes every option on every render: two deadline rows of 400 zones and the
-    countries made the partner form cost ~60 ms. Output is the same as WTForms' own.
+    countries made the partner form cost ~60 ms. Output is the same as WTForms' own. The
+    escaped options are kept per interface language, as their labels are translated.
     """
 
     def __init__(self, pairs: Callable[[], Iterable[tuple[str, str]]], multiple: bool = False):
@@ -103,7 +108,7 @@ class LongListSelect(Select):
         chosen = field.data if self.multiple else [field.data]
         chosen = {str(value) for value in chosen or () if value is not None}
         parts = [f"<select {html_params(name=field.name, **kwargs)}>"]
-        options = _escaped_options(self.pairs)
+        options = _escaped_options(self.pairs, current_language())
         known = {value for value, _ in options}
         for value in sorted(chosen - known - {""}):
             parts.append(f'<option selected value="{escape(value)}">{escape(value)}</option>')
@@ -116,7 +121,9 @@ class LongListSelect(Select):
 
 
 @cache
-def _escaped_options(pairs: Callable[[], Iterable[tuple[str, str]]]) -> tuple[tuple[str, str], ...]:
+def _escaped_options(
+    pairs: Callable[[], Iterable[tuple[str, str]]], language: str
+) -> tuple[tuple[str, str], ...]:
     return tuple(
         (value, f'<option value="{escape(value)}">{escape(label)}</option>')
         for value, label in pairs()
@@ -132,17 +139,25 @@ class ZoneField(SelectField):
 
     def pre_validate(self, form: Form) -> None:
         if self.data and not is_zone_known(self.data):
-            raise ValidationError("Choose a time zone from the list.")
+            raise ValidationError(_("Choose a time zone from the list."))
 
 
 def _zone_pairs() -> list[tuple[str, str]]:
-    return [("", "Not stated"), *zone_choices()]
+    return [("", _l("Not stated")), *zone_choices()]
 
 
 def one_line(form: Form, field: StringField) -> None:
     """Refuse line breaks in a one-line field: they could smuggle headers into an email."""
     if has_line_break(field.data):
-        raise StopValidation("Line breaks are not allowed here.")
+        raise StopValidation(_("Line breaks are not allowed here."))
+
+
+def longest(characters: int) -> Length:
+    """At most `characters` characters, said in the reader's language."""
+    return Length(
+        max=characters,
+        message=_l("At most %(num)d characters, please.", num=characters),
+    )
 
 
 def stripped(value: str | None) -> str | None:
@@ -155,19 +170,19 @@ class DeadlineForm(Form):
 
     row_id = HiddenField()
     kind = SelectField(
-        "What closes",
+        _l("What closes"),
         choices=options((k, DEADLINE_KIND_LABELS[k]) for k in DEADLINE_KINDS),
         default="application",
     )
-    due_on = Date("Date", validators=[Optional()])
-    due_time = Time("Time (optional)", validators=[Optional()])
+    due_on = Date(_l("Date"), validators=[Optional()])
+    due_time = Time(_l("Time (optional)"), validators=[Optional()])
     time_zone = ZoneField(
-        "Time zone",
+        _l("Time zone"),
         choices=options(_zone_pairs()),
         default="",
         widget=LongListSelect(_zone_pairs),
     )
-    remove = BooleanField("Remove this deadline")
+    remove = BooleanField(_l("Remove this deadline"))
 
     @property
     def is_blank(self) -> bool:
@@ -180,7 +195,7 @@ class DeadlineForm(Form):
         valid = super().validate(extra_validators)
         if not self.is_blank and not self.remove.data and self.due_on.data is None:
             if not self.due_on.errors:
-                self.due_on.errors.append("Give the date of this deadline.")
+                self.due_on.errors.append(_("Give the date of this deadline."))
             valid = False
         return valid
 
@@ -223,12 +238,12 @@ class DeadlineRows:
                 _, position, name = key.split(".")
                 field = getattr(self.deadlines[row_of[int(position)]].form, name)
             elif key == "deadlines":
-                self.deadlines_error = message
+                self.deadlines_error = str(message)
                 continue
             else:
                 field = getattr(self, key)
             if not field.errors:
-                field.errors = [message]
+                field.errors = [str(message)]
 
     def previews(self) -> dict[int, tuple[DeadlineInput, list[ReaderTime]]]:
         """Per row index, the deadline and how readers in Lima, Lagos, Nairobi and Dhaka see it."""
@@ -310,83 +325,89 @@ class ListingForm(ListingFields, FlaskForm):
     """Every field of a listing, as partners fill it in and moderators edit it."""
 
     organisation = StringField(
-        "Organisation", filters=[stripped], validators=[DataRequired(), Length(max=300), one_line]
+        _l("Organisation"),
+        filters=[stripped],
+        validators=[DataRequired(REQUIRED), longest(300), one_line],
     )
     contact_name = StringField(
-        "Your name", filters=[stripped], validators=[DataRequired(), Length(max=200), one_line]
+        _l("Your name"),
+        filters=[stripped],
+        validators=[DataRequired(REQUIRED), longest(200), one_line],
     )
     contact_email = EmailField(
-        "Your email address",
+        _l("Your email address"),
         filters=[stripped],
         validators=[
-            DataRequired(),
+            DataRequired(REQUIRED),
             one_line,
-            Length(max=320),
-            Email("Enter an email address, like name@example.org.", check_deliverability=False),
+            longest(320),
+            Email(_l("Enter an email address, like name@example.org."), check_deliverability=False),
         ],
     )
     title = StringField(
-        "Title", filters=[stripped], validators=[DataRequired(), Length(max=300), one_line]
+        _l("Title"), filters=[stripped], validators=[DataRequired(REQUIRED), longest(300), one_line]
     )
     kind = SelectField(
-        "What it is",
+        _l("What it is"),
         choices=options((k, OPPORTUNITY_KIND_LABELS[k]) for k in OPPORTUNITY_KINDS),
         default="event",
     )
     description = TextAreaField(
-        "Description", filters=[stripped], validators=[DataRequired(), Length(max=10000)]
+        _l("Description"), filters=[stripped], validators=[DataRequired(REQUIRED), longest(10000)]
     )
     link = URLField(
-        "Link to the full call", filters=[stripped], validators=[DataRequired(), Length(max=2000)]
+        _l("Link to the full call"),
+        filters=[stripped],
+        validators=[DataRequired(REQUIRED), longest(2000)],
     )
     countries = SelectMultipleField(
-        "Countries",
+        _l("Countries"),
         choices=options(country_choices()),
         widget=LongListSelect(country_choices, multiple=True),
     )
-    is_online = BooleanField("Online")
+    is_online = BooleanField(_l("Online"))
     place = StringField(
-        "City or venue (optional)", filters=[stripped], validators=[Length(max=300), one_line]
+        _l("City or venue (optional)"), filters=[stripped], validators=[longest(300), one_line]
     )
-    event_start_on = Date("First day", validators=[Optional()])
-    event_end_on = Date("Last day", validators=[Optional()])
+    event_start_on = Date(_l("First day"), validators=[Optional()])
+    event_end_on = Date(_l("Last day"), validators=[Optional()])
     deadlines = FieldList(FormField(DeadlineForm), min_entries=2, max_entries=MAX_DEADLINE_ROWS)
-    offers_travel = BooleanField("Travel")
-    offers_accommodation = BooleanField("Accommodation")
-    offers_fees = BooleanField("Fees waived")
-    offers_stipend = BooleanField("Stipend")
+    offers_travel = BooleanField(_l("Travel"))
+    offers_accommodation = BooleanField(_l("Accommodation"))
+    offers_fees = BooleanField(_l("Fees waived"))
+    offers_stipend = BooleanField(_l("Stipend"))
     funding_amount = StringField(
-        "Amount (optional)", filters=[stripped], validators=[Length(max=20), one_line]
+        _l("Amount (optional)"), filters=[stripped], validators=[longest(20), one_line]
     )
     funding_currency = StringField(
-        "Currency", filters=[stripped], validators=[Length(max=3), one_line]
+        _l("Currency"), filters=[stripped], validators=[longest(3), one_line]
     )
     eligibility = TextAreaField(
-        "Who can apply (optional)", filters=[stripped], validators=[Length(max=2000)]
+        _l("Who can apply (optional)"), filters=[stripped], validators=[longest(2000)]
     )
     languages = StringField(
-        "Languages (optional)", filters=[stripped], validators=[Length(max=200), one_line]
+        _l("Languages (optional)"), filters=[stripped], validators=[longest(200), one_line]
     )
     feed_url = URLField(
-        "Your organisation's RSS or Atom feed (optional)",
+        _l("Your organisation's RSS or Atom feed (optional)"),
         filters=[stripped],
-        validators=[Length(max=2000), one_line],
+        validators=[longest(2000), one_line],
     )
 
     def validate_funding_amount(self, field: StringField) -> None:
         if field.data and parse_amount(field.data) is None:
-            raise ValidationError("Enter an amount in figures, like 1500.")
+            raise ValidationError(_("Enter an amount in figures, like 1500."))
 
     def validate_funding_currency(self, field: StringField) -> None:
         if field.data and not field.errors and not is_currency(field.data):
-            raise ValidationError("Enter a three-letter currency code, like EUR, USD or KES.")
+            raise ValidationError(_("Enter a three-letter currency code, like EUR, USD or KES."))
 
 
 class SubmissionForm(ListingForm):
     """The public form at /submit: a listing, plus the honeypot and the signed start time."""
 
     website = StringField(
-        "Leave this field empty", render_kw={"autocomplete": "off", "tabindex": "-1"}
+        _l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"}
     )
     started = HiddenField()
 
@@ -395,18 +416,18 @@ class LoginForm(FlaskForm):
     """A moderator signing in."""
 
     email = EmailField(
-        "Email address", filters=[stripped], validators=[DataRequired(), Length(max=320)]
+        _l("Email address"), filters=[stripped], validators=[DataRequired(REQUIRED), longest(320)]
     )
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=500)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), longest(500)])
 
 
 class RejectForm(FlaskForm):
     """Turning a submission down: the reason is sent to the submitter."""
 
     reason = TextAreaField(
-        "Reason (sent to the submitter)",
+        _l("Reason (sent to the submitter)"),
         filters=[stripped],
-        validators=[DataRequired("Say why, so the submitter can fix it."), Length(max=4000)],
+        validators=[DataRequired(_l("Say why, so the submitter can fix it.")), longest(4000)],
     )
 
 
@@ -418,17 +439,19 @@ class CorrectionForm(DeadlineRows, FlaskForm):
     """A moderator's correction of any listed opportunity: kind, place and deadlines."""
 
     kind = SelectField(
-        "What it is",
+        _l("What it is"),
         choices=options((k, OPPORTUNITY_KIND_LABELS[k]) for k in OPPORTUNITY_KINDS),
         default="event",
     )
     countries = SelectMultipleField(
-        "Countries",
+        _l("Countries"),
         choices=options(country_choices()),
         widget=LongListSelect(country_choices, multiple=True),
     )
-    is_online = BooleanField("Online")
-    place = StringField("City or venue", filters=[stripped], validators=[Length(max=300), one_line])
+    is_online = BooleanField(_l("Online"))
+    place = StringField(
+        _l("City or venue"), filters=[stripped], validators=[longest(300), one_line]
+    )
     deadlines = FieldList(FormField(DeadlineForm), min_entries=1, max_entries=MAX_DEADLINE_ROWS)
 
     def typed_deadlines(self) -> list[tuple[int | None, int, DeadlineInput]]:
@@ -448,10 +471,15 @@ def form_errors(form: Form) -> list[tuple[str, str, str]]:
             for row_number, row in enumerate(field, start=1):
                 for sub in row.form:
                     for message in sub.errors:
-                        found.append((sub.id, f"Deadline {row_number}, {sub.label.text}", message))
+                        label = _(
+                            "Deadline %(number)d, %(field)s",
+                            number=row_number,
+                            field=sub.label.text,
+                        )
+                        found.append((sub.id, label, message))
             group = getattr(form, f"{field.name}_error", None)
             if group:
-                found.append((field.id, "Deadlines", group))
+                found.append((field.id, _("Deadlines"), group))
             continue
         for message in field.errors:
             found.append((field.id, field.label.text, message))

@@ -1,8 +1,9 @@
-"""A listing as a partner or a moderator types it, and the rules it must meet. No Flask here.
+"""A listing as a partner or a moderator types it, and the rules it must meet. No request here.
 
 The forms turn what was typed into a `ListingInput`; `check_listing` says what is wrong with
 it, field by field, so the same rules serve the public form, the moderator's edit and the
-tests. Deadlines close by the one rule of `feeds.closing`, and `reader_times` shows that
+tests (its messages are lazy strings, written in the reader's language when shown).
+Deadlines close by the one rule of `feeds.closing`, and `reader_times` shows that
 instant as readers in Lima, Lagos, Nairobi and Dhaka would see it.
 """
 
@@ -18,10 +19,15 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, available_timezones
 
 import pycountry
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 
 from feeds.closing import AOE, closing_instant
 from feeds.text import sanitize_html
 from feeds.types import Funding
+
+from .display import country_name, long_date, sort_key
+from .i18n import current_language
 
 READER_CITIES: tuple[tuple[str, str], ...] = (
     ("Lima", "America/Lima"),
@@ -185,7 +191,7 @@ def check_listing(
     if blocked:
         problems["description"] = _blocked_message(blocked_domain(blocked[0], blocked_domains))
     if not listing.countries and not listing.is_online:
-        problems["countries"] = "Choose at least one country, or tick “Online”."
+        problems["countries"] = _l("Choose at least one country, or tick “Online”.")
     problems.update(
         check_event_dates(listing.event_start_on, listing.event_end_on, now, allow_past)
     )
@@ -194,7 +200,7 @@ def check_listing(
         last_day = None
     problems.update(check_deadlines(listing.deadlines, now, last_day, allow_past))
     if listing.funding.amount is not None and not listing.funding.currency:
-        problems["funding_currency"] = "Give the currency of the amount."
+        problems["funding_currency"] = _l("Give the currency of the amount.")
     return problems
 
 
@@ -204,15 +210,17 @@ def check_event_dates(
     """The event's first and last day: not over, and not ending before they start."""
     problems: dict[str, str] = {}
     if end and not start:
-        problems["event_start_on"] = "Give the first day too (the same day for a one-day event)."
+        problems["event_start_on"] = _l(
+            "Give the first day too (the same day for a one-day event)."
+        )
     today = today_everywhere(now)
     if not allow_past:
         if start and start < today:
-            problems["event_start_on"] = "This date has passed."
+            problems["event_start_on"] = _l("This date has passed.")
         if end and end < today:
-            problems["event_end_on"] = "This date has passed."
+            problems["event_end_on"] = _l("This date has passed.")
     if start and end and end < start:
-        problems["event_end_on"] = "The event cannot end before it starts."
+        problems["event_end_on"] = _l("The event cannot end before it starts.")
     return problems
 
 
@@ -224,17 +232,18 @@ def check_deadlines(
 ) -> dict[str, str]:
     """At least one deadline; each with a zone when it has a time, not over, not after the event."""
     if not deadlines:
-        return {"deadlines": "Add at least one deadline: the date by which people must act."}
+        return {"deadlines": _l("Add at least one deadline: the date by which people must act.")}
     problems: dict[str, str] = {}
     for index, deadline in enumerate(deadlines):
         prefix = f"deadlines.{index}."
         if deadline.due_time and not deadline.time_zone:
-            problems[prefix + "time_zone"] = "Choose the time zone of this time."
+            problems[prefix + "time_zone"] = _l("Choose the time zone of this time.")
         if not allow_past and deadline.due_at <= now:
-            problems[prefix + "due_on"] = "This deadline has already passed."
+            problems[prefix + "due_on"] = _l("This deadline has already passed.")
         elif event_last_day and deadline.due_on > event_last_day:
-            problems[prefix + "due_on"] = (
-                f"This deadline is after the event ends ({event_last_day.isoformat()})."
+            problems[prefix + "due_on"] = _l(
+                "This deadline is after the event ends (%(day)s).",
+                day=LazyString(long_date, event_last_day),
             )
     return problems
 
@@ -243,16 +252,16 @@ def link_problem(url: str, blocked_domains: tuple[str, ...] | list[str] = ()) ->
     """Why a web address cannot be listed, or None: it must be a full http(s) address."""
     text = url.strip()
     if len(text) > 2000:
-        return "This address is too long (2,000 characters at most)."
+        return _l("This address is too long (2,000 characters at most).")
     try:
         parts = urlsplit(text)
         host = parts.hostname
     except ValueError:
-        return "Enter a full web address, starting with https://"
+        return _l("Enter a full web address, starting with https://")
     if parts.scheme.lower() not in ("http", "https") or not host or any(c.isspace() for c in text):
-        return "Enter a full web address, starting with https://"
+        return _l("Enter a full web address, starting with https://")
     if "." not in host.strip("."):
-        return "Enter a full web address with a domain name, like https://example.org/call"
+        return _l("Enter a full web address with a domain name, like https://example.org/call")
     domain = blocked_domain(text, blocked_domains)
     if domain:
         return _blocked_message(domain)
@@ -295,9 +304,10 @@ def parse_amount(text: str) -> Decimal | None:
 
 
 def _blocked_message(domain: str | None) -> str:
-    return (
-        f"We do not list opportunities from {domain}: it is on our list of predatory "
-        "conference organisers."
+    return _l(
+        "We do not list opportunities from %(domain)s: it is on our list of predatory "
+        "conference organisers.",
+        domain=domain,
     )
 
 
@@ -331,17 +341,21 @@ def zone_choices() -> tuple[tuple[str, str], ...]:
         if "/" in name and name.split("/", 1)[0] in IANA_AREAS
     )
     return (
-        ("AoE", "AoE — anywhere on Earth (UTC−12)"),
+        ("AoE", _l("AoE — anywhere on Earth (UTC−12)")),
         ("UTC", "UTC"),
         *((name, name.replace("_", " ")) for name in zones),
     )
 
 
-@cache
 def country_choices() -> tuple[tuple[str, str], ...]:
-    """Every ISO 3166-1 country as (alpha-2 code, common name), sorted by name."""
-    names = ((c.alpha_2, getattr(c, "common_name", None) or c.name) for c in pycountry.countries)
-    return tuple(sorted(names, key=lambda pair: pair[1]))
+    """Every ISO 3166-1 country as (alpha-2 code, name), named and sorted in the reader's language."""
+    return _country_choices(current_language())
+
+
+@cache
+def _country_choices(language: str) -> tuple[tuple[str, str], ...]:
+    names = ((c.alpha_2, country_name(c.alpha_2)) for c in pycountry.countries)
+    return tuple(sorted(names, key=lambda pair: sort_key(pair[1])))
 
 
 def is_currency(code: str) -> bool:

@@ -24,9 +24,11 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
+from flask_babel import LazyString, force_locale
 from sqlalchemy import or_, select, update
 
 from .extensions import db
+from .i18n import current_language, supported_language
 from .models import OutboxMessage, utcnow
 
 log = logging.getLogger("openings.mail")
@@ -49,11 +51,37 @@ class MailError(RuntimeError):
     """The relay could not be reached or refused the conversation as a whole."""
 
 
-def render(template: str, **context: object) -> tuple[str, str]:
-    """The text and HTML bodies of `templates/email/<template>.txt` and `.html`, one context."""
-    text = render_template(f"email/{template}.txt", **context)
-    html = render_template(f"email/{template}.html", **context)
+def render(template: str, *, language: str | None = None, **context: object) -> tuple[str, str]:
+    """The text and HTML bodies of `templates/email/<template>.txt` and `.html`, one context.
+
+    Both are written in `language` (the reader's: a subscriber's or a submitter's choice),
+    else in the language in force; lazy strings in `context` are translated into it too.
+    """
+    with force_locale(email_language(language)):
+        context = {name: _resolved(value) for name, value in context.items()}
+        text = render_template(f"email/{template}.txt", lang=current_language(), **context)
+        html = render_template(f"email/{template}.html", lang=current_language(), **context)
     return text, html
+
+
+def _resolved(value: object) -> object:
+    """Lazy strings as plain ones, so the templates escape what they carry (a name, a title)."""
+    if isinstance(value, LazyString):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_resolved(item) for item in value]
+    return value
+
+
+def email_language(language: str | None) -> str:
+    """The interface language an email to someone who chose `language` is written in."""
+    return supported_language(language) or current_language()
+
+
+def translated(text: object, language: str | None) -> str:
+    """A (lazy) string, such as a subject, in the language of the email it belongs to."""
+    with force_locale(email_language(language)):
+        return str(text)
 
 
 def build_message(
@@ -113,14 +141,21 @@ def smtp_connection(timeout: float | None = None) -> Iterator[smtplib.SMTP]:
 def queue_email(
     *,
     to: str,
-    subject: str,
+    subject: object,
     template: str,
     category: str,
+    language: str | None = None,
     context: Mapping[str, object] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> OutboxMessage:
-    """Render an email and add it to the outbox in the current transaction (the caller commits)."""
-    text, html = render(template, subject=subject, **(context or {}))
+    """Render an email in `language` and add it to the outbox in the current transaction.
+
+    `subject` and the strings of `context` may be lazy (`lazy_gettext`): they are written in
+    the recipient's language, not the one of the request that queues the email. The caller
+    commits.
+    """
+    subject = translated(subject, language)
+    text, html = render(template, language=language, subject=subject, **(context or {}))
     message = build_message(to=to, subject=subject, text=text, html=html, headers=headers)
     queued = OutboxMessage(
         category=category,

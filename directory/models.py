@@ -356,6 +356,8 @@ class Submission(db.Model):
     opportunity_id: Mapped[int | None] = mapped_column(
         ForeignKey("opportunities.id", ondelete="SET NULL")
     )
+    language: Mapped[str | None] = mapped_column(String(5))
+    """The submitter's interface language when they sent it: emails to them are written in it."""
 
 
 class User(UserMixin, db.Model):
@@ -369,6 +371,8 @@ class User(UserMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    language: Mapped[str | None] = mapped_column(String(5))
+    """The interface language of their last sign-in: emails to them are written in it."""
 
 
 class SchedulerLease(db.Model):

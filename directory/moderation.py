@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -144,10 +145,15 @@ def submit(
     listing: ListingInput,
     now: datetime,
     confirm_url: Callable[[Submission], str],
+    language: str | None = None,
 ) -> tuple[Submission, OutboxMessage]:
-    """Store a submission as unconfirmed and queue the email with its confirmation link."""
+    """Store a submission as unconfirmed and queue the email with its confirmation link.
+
+    `language` is the submitter's interface language: every email about it is written in it.
+    """
     submission = Submission(
         status="unconfirmed",
+        language=language,
         organisation=organisation.strip(),
         contact_name=contact_name.strip(),
         contact_email=contact_email.strip(),
@@ -160,19 +166,24 @@ def submit(
     session.flush()
     message = queue_email(
         to=submission.contact_email,
-        subject="Confirm your listing on Openings",
+        subject=_l("Confirm your listing on Openings"),
         template="notice",
         category="submission-confirm",
+        language=submission.language,
         context={
-            "heading": "Please confirm your listing",
+            "heading": _l("Please confirm your listing"),
             "paragraphs": [
-                f"Hello {submission.contact_name},",
-                f"you asked Openings to list “{listing.title}” for {submission.organisation}. "
-                "Open the link below and press “Confirm” to send it to our moderators. "
-                "If it was not you, ignore this email: nothing will be published.",
+                _l("Hello %(name)s,", name=submission.contact_name),
+                _l(
+                    "you asked Openings to list “%(title)s” for %(organisation)s. Open the link "
+                    "below and press “Confirm” to send it to our moderators. If it was not "
+                    "you, ignore this email: nothing will be published.",
+                    title=listing.title,
+                    organisation=submission.organisation,
+                ),
             ],
             "link": confirm_url(submission),
-            "link_text": "Confirm my listing",
+            "link_text": _l("Confirm my listing"),
         },
     )
     return submission, message
@@ -191,14 +202,21 @@ def confirm(session: Session, submission: Submission, now: datetime) -> list[Out
     return [
         queue_email(
             to=moderator.email,
-            subject="A listing waits for moderation",
+            subject=_l("A listing waits for moderation"),
             template="notice",
             category="submission-pending",
+            language=moderator.language,
             context={
-                "heading": "A new listing waits for moderation",
-                "paragraphs": [f"“{title}”, from {submission.organisation}."],
+                "heading": _l("A new listing waits for moderation"),
+                "paragraphs": [
+                    _l(
+                        "“%(title)s”, from %(organisation)s.",
+                        title=title,
+                        organisation=submission.organisation,
+                    )
+                ],
                 "link": site_url("admin.submission", submission_id=submission.id),
-                "link_text": "Review it",
+                "link_text": _l("Review it"),
             },
         )
         for moderator in moderators
@@ -254,17 +272,21 @@ def approve(
     submission.opportunity_id = opportunity.id
     message = queue_email(
         to=submission.contact_email,
-        subject="Your listing is live on Openings",
+        subject=_l("Your listing is live on Openings"),
         template="notice",
         category="submission-approved",
+        language=submission.language,
         context={
-            "heading": "Your listing is live",
+            "heading": _l("Your listing is live"),
             "paragraphs": [
-                f"Hello {submission.contact_name},",
-                f"“{opportunity.title}” is now listed on Openings. Thank you for sharing it.",
+                _l("Hello %(name)s,", name=submission.contact_name),
+                _l(
+                    "“%(title)s” is now listed on Openings. Thank you for sharing it.",
+                    title=opportunity.title,
+                ),
             ],
             "link": site_url("browse.detail", opportunity_id=opportunity.id),
-            "link_text": "See the listing",
+            "link_text": _l("See the listing"),
         },
     )
     return opportunity, message
@@ -282,19 +304,20 @@ def reject(
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", submission.rejection_reason) if p.strip()]
     return queue_email(
         to=submission.contact_email,
-        subject="Your listing on Openings was not published",
+        subject=_l("Your listing on Openings was not published"),
         template="notice",
         category="submission-rejected",
+        language=submission.language,
         context={
-            "heading": "Your listing was not published",
+            "heading": _l("Your listing was not published"),
             "paragraphs": [
-                f"Hello {submission.contact_name},",
-                f"our moderators did not publish “{title}”. Their reason:",
+                _l("Hello %(name)s,", name=submission.contact_name),
+                _l("our moderators did not publish “%(title)s”. Their reason:", title=title),
                 *paragraphs,
-                "You are welcome to send it again with these points addressed.",
+                _l("You are welcome to send it again with these points addressed."),
             ],
             "link": site_url("submissions.form"),
-            "link_text": "List an opportunity",
+            "link_text": _l("List an opportunity"),
         },
     )
 

@@ -1,10 +1,13 @@
 """Regions members filter and follow by, as lists of ISO 3166-1 alpha-2 country codes.
 
 Six regions, close to the groupings development and human-rights funders use; every country
-pycountry knows belongs to exactly one of them (a test checks). Plain data, no Flask.
+pycountry knows belongs to exactly one of them (a test checks). Plain data; the names are translated lazily.
 """
 
 from __future__ import annotations
+
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 
 REGIONS: dict[str, tuple[str, ...]] = {
     "africa": (
@@ -264,14 +267,14 @@ REGIONS: dict[str, tuple[str, ...]] = {
     "antarctica": ("AQ", "TF"),
 }
 
-REGION_NAMES: dict[str, str] = {
-    "africa": "Sub-Saharan Africa",
-    "middle-east-north-africa": "Middle East and North Africa",
-    "asia-pacific": "Asia and the Pacific",
-    "latin-america-caribbean": "Latin America and the Caribbean",
-    "europe-central-asia": "Europe and Central Asia",
-    "north-america": "North America",
-    "antarctica": "Antarctica",
+REGION_NAMES: dict[str, LazyString] = {
+    "africa": _l("Sub-Saharan Africa"),
+    "middle-east-north-africa": _l("Middle East and North Africa"),
+    "asia-pacific": _l("Asia and the Pacific"),
+    "latin-america-caribbean": _l("Latin America and the Caribbean"),
+    "europe-central-asia": _l("Europe and Central Asia"),
+    "north-america": _l("North America"),
+    "antarctica": _l("Antarctica"),
 }
 
 _REGION_OF = {code: region for region, codes in REGIONS.items() for code in codes}

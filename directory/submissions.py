@@ -11,11 +11,13 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from . import moderation
 from .extensions import db, limiter
 from .forms import ActionForm, SubmissionForm
+from .i18n import current_language
 from .listings import check_listing, listing_from_details
 from .mail import deliver_now
 from .models import Submission, utcnow
@@ -66,7 +68,7 @@ def form():
     if not valid or problems or notice:
         return _render_form(form, previews=previews, notice=notice), 422
     if action != "send":
-        notice = "This is how your deadlines will read. Send the form when all is right."
+        notice = _("This is how your deadlines will read. Send the form when all is right.")
         return _render_form(form, previews=previews, notice=notice)
     submission, message = moderation.submit(
         db.session,
@@ -76,6 +78,7 @@ def form():
         listing=listing,
         now=now,
         confirm_url=_confirm_url,
+        language=current_language(),
     )
     db.session.commit()
     deliver_now([message])
@@ -151,9 +154,9 @@ def _fill_time_problem(form: SubmissionForm, now: datetime) -> str | None:
         )
     except (InvalidToken, TypeError, ValueError):
         form.started.data = _start_token(now)
-        return "Please check the form and send it again: it was open too long to be taken as is."
+        return _("Please check the form and send it again: it was open too long to be taken as is.")
     if now.timestamp() - started < float(current_app.config["SUBMISSION_MIN_FILL_SECONDS"]):
-        return (
+        return _(
             "That was quicker than a person can fill in this form. "
             "Please check it and send it again."
         )

@@ -11,11 +11,13 @@ from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
 from flask import Flask
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db, login_manager
+from .i18n import N_
 from .models import User
 
 MIN_PASSWORD_LENGTH = 12
@@ -76,7 +78,8 @@ def init_app(app: Flask) -> None:
     """Bind Flask-Login: sessions of deactivated accounts end at their next request."""
     login_manager.init_app(app)
     login_manager.login_view = "admin.login"
-    login_manager.login_message = "Sign in to moderate."
+    login_manager.login_message = N_("Sign in to moderate.")
+    login_manager.localize_callback = gettext
     login_manager.session_protection = "strong"
 
 

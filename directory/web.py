@@ -27,6 +27,12 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["clock_time"] = display.clock_time
     app.jinja_env.filters["funding_label"] = display.FUNDING_LABELS.get
     app.jinja_env.filters["zone_label"] = display.zone_label
+    app.jinja_env.filters["state"] = display.state_label
+    app.jinja_env.filters["money"] = display.amount
+    app.jinja_env.filters["number"] = display.amount
+    app.jinja_env.filters["short_time"] = display.short_time
+    app.jinja_env.filters["region_name"] = display.region_name
+    app.jinja_env.filters["language_name"] = display.language_name
     app.jinja_env.globals.update(
         countdown=display.countdown,
         form_errors=forms.form_errors,

@@ -102,7 +102,7 @@ def test_hidden_and_missing_opportunities_are_not_found(client, create_opportuni
     hidden = create_opportunity("Hidden", status="hidden")
     assert client.get(f"/opportunities/{hidden.id}").status_code == 404
     assert client.get("/opportunities/999999").status_code == 404
-    assert b"Not Found" in client.get("/opportunities/999999").data
+    assert b"Page not found" in client.get("/opportunities/999999").data
 
 
 def test_pages_carry_security_headers(client):

@@ -47,7 +47,7 @@ def test_detail_shows_deadlines_event_place_funding_sources_and_calendar(
     assert "From the listing: “<q" in html
     assert "15 April 2026 – 17 April 2026" in html
     assert "Nairobi, Kenya" in html
-    assert "Travel, Accommodation (up to 1,500 USD)" in html
+    assert "Travel, Accommodation (up to US$1,500)" in html
     assert "Test feed" in html and "original listing" in html
     assert f'href="/opportunities/{opportunity.id}.ics"' in html
     assert "Missed it?" not in html

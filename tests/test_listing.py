@@ -33,7 +33,7 @@ def html_of(client, url: str) -> str:
 
 
 def titles(html: str) -> list[str]:
-    return re.findall(r'<h2><a href="/opportunities/\d+">([^<]+)</a></h2>', html)
+    return re.findall(r'<h2><a href="/opportunities/\d+"[^>]*>([^<]+)</a></h2>', html)
 
 
 @pytest.fixture

@@ -118,7 +118,7 @@ def test_a_moderator_may_keep_past_dates():
         (
             DeadlineInput("travel_support", date(2027, 6, 13)),
             date(2027, 6, 12),
-            {"deadlines.0.due_on": "This deadline is after the event ends (2027-06-12)."},
+            {"deadlines.0.due_on": "This deadline is after the event ends (12 June 2027)."},
         ),
     ],
 )
@@ -144,7 +144,7 @@ def test_problems_name_the_deadline_by_position():
 def test_deadline_after_the_event_uses_the_start_when_there_is_no_end():
     deadlines = (DeadlineInput("registration", date(2027, 6, 11)),)
     problems = check_listing(listing(event_end_on=None, deadlines=deadlines), now=NOW)
-    assert "after the event ends (2027-06-10)" in problems["deadlines.0.due_on"]
+    assert "after the event ends (10 June 2027)" in problems["deadlines.0.due_on"]
 
 
 def test_a_bad_event_date_does_not_also_blame_the_deadlines():
