@@ -51,6 +51,25 @@ FUNDING_LABELS = {
 }
 
 
+ZONE_AREA_LABELS = {
+    "Africa": _l("Africa"),
+    "America": _l("Americas"),
+    "Antarctica": _l("Antarctica"),
+    "Asia": _l("Asia"),
+    "Atlantic": _l("Atlantic Ocean"),
+    "Australia": _l("Australia"),
+    "Europe": _l("Europe"),
+    "Indian": _l("Indian Ocean"),
+    "Pacific": _l("Pacific Ocean"),
+}
+"""The areas IANA zone names start with, as a reader names them (zones stay `Area/City`)."""
+
+
+def zone_area(area: str) -> str:
+    """An IANA zone area (`America`) in the reader's language."""
+    return str(ZONE_AREA_LABELS.get(area, area))
+
+
 STATE_LABELS = {
     "unconfirmed": _l("unconfirmed"),
     "pending": _l("waiting"),

@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["funding_label"] = display.FUNDING_LABELS.get
     app.jinja_env.filters["zone_label"] = display.zone_label
     app.jinja_env.filters["state"] = display.state_label
+    app.jinja_env.filters["zone_area"] = display.zone_area
     app.jinja_env.filters["money"] = display.amount
     app.jinja_env.filters["number"] = display.amount
     app.jinja_env.filters["short_time"] = display.short_time
