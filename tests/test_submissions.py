@@ -175,9 +175,9 @@ def test_preview_shows_each_deadline_on_four_clocks_and_stores_nothing(client):
         ("Nairobi", "17:00"),
         ("Dhaka", "20:00"),
     ):
-        assert re.search(rf'<span class="city">{city}</span> \w+,? \d+ \w+ \d+, {clock}', preview), (
-            city
-        )
+        assert re.search(
+            rf'<span class="city">{city}</span> \w+,? \d+ \w+ \d+, {clock}', preview
+        ), city
     second = page[page.index('id="deadlines-1-preview"') :]
     assert '<span class="city">Lima</span>' in second  # AoE, end of day: 06:59 next day in Lima
     assert ", 06:59" in second[: second.index("</div>")]

@@ -565,7 +565,13 @@ def test_listings_keep_their_own_language_marked(client, listed):
     ("language", "day", "amount", "country", "region"),
     [
         ("en", "15 April 2026", "€1,500", "Côte d’Ivoire", "Latin America and the Caribbean"),
-        ("es", "15 de abril de 2026", "1.500\u00a0€", "Côte d’Ivoire", "América Latina y el Caribe"),
+        (
+            "es",
+            "15 de abril de 2026",
+            "1.500\u00a0€",
+            "Côte d’Ivoire",
+            "América Latina y el Caribe",
+        ),
         (
             "fr",
             "15 avril 2026",
