@@ -58,9 +58,10 @@ def render(template: str, *, language: str | None = None, **context: object) -> 
     else in the language in force; lazy strings in `context` are translated into it too.
     """
     with force_locale(email_language(language)):
-        context = {name: _resolved(value) for name, value in context.items()}
-        text = render_template(f"email/{template}.txt", lang=current_language(), **context)
-        html = render_template(f"email/{template}.html", lang=current_language(), **context)
+        values = {"lang": current_language()}
+        values.update((name, _resolved(value)) for name, value in context.items())
+        text = render_template(f"email/{template}.txt", **values)
+        html = render_template(f"email/{template}.html", **values)
     return text, html
 
 
