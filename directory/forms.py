@@ -487,11 +487,9 @@ class PreferencesForm(FlaskForm):
 
     kinds = CheckboxesField(
         lazy_gettext("Kinds of opportunity"),
-        choices=[(k, OPPORTUNITY_KIND_LABELS[k]) for k in OPPORTUNITY_KINDS],
+        choices=options((k, OPPORTUNITY_KIND_LABELS[k]) for k in OPPORTUNITY_KINDS),
     )
-    regions = CheckboxesField(
-        lazy_gettext("Regions"), choices=[(slug, name) for slug, name in REGION_NAMES.items()]
-    )
+    regions = CheckboxesField(lazy_gettext("Regions"), choices=options(REGION_NAMES.items()))
     countries = SelectMultipleField(
         lazy_gettext("Countries"),
         choices=options(country_choices()),
@@ -500,15 +498,21 @@ class PreferencesForm(FlaskForm):
     keywords = StringField(
         lazy_gettext("Keywords"),
         filters=[stripped],
-        validators=[Length(max=MAX_KEYWORDS_TEXT), one_line],
+        validators=[
+            Length(
+                max=MAX_KEYWORDS_TEXT,
+                message=lazy_gettext("Use at most %(max)d characters."),
+            ),
+            one_line,
+        ],
     )
     funding = CheckboxesField(
         lazy_gettext("Funding offered"),
-        choices=[(k, FUNDING_LABELS[k]) for k in FUNDING_KINDS],
+        choices=options((k, FUNDING_LABELS[k]) for k in FUNDING_KINDS),
     )
     lead_days = CheckboxesField(
         lazy_gettext("When to alert me"),
-        choices=[(str(d), lazy_gettext("%(num)d days before", num=d)) for d in LEAD_CHOICES],
+        choices=options((str(d), lazy_gettext("%(num)d days before", num=d)) for d in LEAD_CHOICES),
         default=[str(d) for d in DEFAULT_LEAD_DAYS],
     )
     buffer_days = StringField(
@@ -525,7 +529,7 @@ class PreferencesForm(FlaskForm):
         widget=LongListSelect(_subscriber_zone_pairs),
     )
     language = SelectField(
-        lazy_gettext("Language of the emails"), choices=list(LANGUAGES.items()), default="en"
+        lazy_gettext("Language of the emails"), choices=options(LANGUAGES.items()), default="en"
     )
 
     def preferences(self, opportunity_ids: Iterable[int] = ()):

@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from . import subscribers
 from .extensions import csrf, db, limiter
 from .filters import Filters, parse_filters
-from .forms import ActionForm, ManageForm, RemindForm, SubscribeForm
+from .forms import ActionForm, ManageForm, RemindForm, SubscribeForm, options
 from .mail import deliver_now
 from .models import Opportunity, Subscriber, utcnow
 from .tokens import ExpiredToken, InvalidToken, make_token, read_token
@@ -97,7 +97,7 @@ def manage(token: str):
         abort(404)
     reminded = subscribers.reminded_opportunities(db.session, subscriber)
     form = ManageForm()
-    form.reminders.choices = [(o.id, o.title) for o in reminded]
+    form.reminders.choices = options((o.id, o.title) for o in reminded)
     if request.method == "POST":
         action = request.form.get("action", "save")
         if action == "save":
