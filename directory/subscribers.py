@@ -495,7 +495,7 @@ def import_csv(
     now: datetime,
     is_confirmed: bool,
     links: Links,
-    default_language: str = "en",
+    default_lead_days: Iterable[int] = DEFAULT_LEAD_DAYS,
 ) -> ImportReport:
     """Add every good row of a CSV export (header `email` and optional `CSV_COLUMNS`).
 
@@ -516,7 +516,7 @@ def import_csv(
     for row in reader:
         line = reader.line_num
         try:
-            email, preferences = _row_preferences(row, default_language)
+            email, preferences = _row_preferences(row, tuple(default_lead_days))
         except PreferenceError as error:
             report.problems.append(f"line {line}: {error.field}: {error.message}")
             continue
@@ -533,7 +533,7 @@ def import_csv(
     return report
 
 
-def _row_preferences(row: Mapping[str, str | None], default_language: str):
+def _row_preferences(row: Mapping[str, str | None], default_lead_days: tuple[int, ...]):
     def cell(name: str) -> str:
         value = row.get(name)
         return value.strip() if isinstance(value, str) else ""
@@ -553,11 +553,11 @@ def _row_preferences(row: Mapping[str, str | None], default_language: str):
         regions=many("regions"),
         keywords=many("keywords"),
         funding=many("funding"),
-        lead_days=many("lead_days") or DEFAULT_LEAD_DAYS,
+        lead_days=many("lead_days") or default_lead_days,
         buffer_days=cell("buffer_days"),
         wants_digest=digest not in _FALSE,
         time_zone=cell("time_zone") or "UTC",
-        language=cell("language") or default_language,
+        language=cell("language") or "en",
     )
     return email, preferences
 
