@@ -187,7 +187,7 @@ def test_a_confirmed_address_gets_a_manage_link_and_is_not_changed(client, smtp_
         )
     assert unknown.get_data(as_text=True) == known.get_data(as_text=True)
     mails = smtp_server.wait_for(3)
-    to_ana = [m for m in mails[1:] if m.recipients == ["ana@example.org"]][0]
+    to_ana = next(m for m in mails[1:] if m.recipients == ["ana@example.org"])
     assert to_ana.message["Subject"] == "Your deadline alerts on Openings"
     assert "/alerts/manage/" in body(to_ana) and "/alerts/confirm/" not in body(to_ana)
     assert subscriber().follows == before and subscriber().status == "active"
