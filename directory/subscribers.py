@@ -87,14 +87,18 @@ class Preferences:
 
     @property
     def follows(self) -> dict:
-        """The `Subscriber.follows` value: only the keys that narrow what is followed."""
+        """The `Subscriber.follows` value: only the keys that narrow what is followed.
+
+        Reminders stand alone: a subscriber with `opportunity_ids` follows only those.
+        """
+        if self.opportunity_ids:
+            return {"opportunity_ids": list(self.opportunity_ids)}
         values = {
             "kinds": list(self.kinds),
             "countries": list(self.countries),
             "regions": list(self.regions),
             "keywords": list(self.keywords),
             "funding": list(self.funding),
-            "opportunity_ids": list(self.opportunity_ids),
         }
         return {key: value for key, value in values.items() if value}
 

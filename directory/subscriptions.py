@@ -109,7 +109,7 @@ def manage(token: str):
                     flash(_("Your choices are saved."))
                     return redirect(url_for("subscriptions.manage", token=token), 303)
             return _render_manage(subscriber, form, token, reminded), 422
-        if not ActionForm().validate_on_submit() or action not in _STATUS_ACTIONS:
+        if not ActionForm().validate_on_submit() or action not in (*_STATUS_ACTIONS, "delete"):
             abort(400)
         if action == "delete":
             subscribers.delete_data(db.session, subscriber)
@@ -128,7 +128,6 @@ _STATUS_ACTIONS = {
     "pause": subscribers.pause,
     "resume": lambda subscriber: subscribers.resume(subscriber, utcnow()),
     "unsubscribe": subscribers.unsubscribe,
-    "delete": None,
 }
 _STATUS_MESSAGES = {
     "pause": lambda: _("Your alerts are paused. Resume them here whenever you like."),
@@ -145,7 +144,6 @@ def _render_manage(subscriber: Subscriber, form: ManageForm, token: str, reminde
         token=token,
         reminded=reminded,
         action=ActionForm(),
-        unsubscribe_link=unsubscribe_url(subscriber),
     )
 
 
@@ -229,6 +227,7 @@ def confirm(token: str):
     if request.method == "POST" and action.validate_on_submit():
         if subscribers.confirm(subscriber, utcnow()):
             db.session.commit()
+            flash(_("Your alerts are confirmed. This page is where you change them."))
         return redirect(manage_url(subscriber), 303)
     if subscriber.status in ("unsubscribed", "bounced"):
         abort(404)

@@ -99,6 +99,7 @@ def test_whole_journey_subscribe_confirm_manage_pause_unsubscribe(client, smtp_s
 
     manage = local(response.headers["Location"])
     page = client.get(manage).get_data(as_text=True)
+    assert "Your alerts are confirmed." in page
     assert "ana@example.org" in page and 'value="visa, human rights"' in page
     token = csrf_token(client, manage)
     response = client.post(
@@ -363,12 +364,26 @@ def test_reminders_add_up_until_confirmed_and_then_through_a_signed_link(
             "csrf_token": csrf_token(client, manage),
             "action": "save",
             "reminders": [str(third.id)],
+            "kinds": ["grant"],
             "lead_days": ["7"],
             "time_zone": "UTC",
             "language": "en",
         },
     )
     assert subscriber("rafi@example.org").follows == {"opportunity_ids": [third.id]}
+    client.post(
+        manage,
+        data={
+            "csrf_token": csrf_token(client, manage),
+            "action": "save",
+            "kinds": ["grant"],
+            "lead_days": ["7"],
+            "time_zone": "UTC",
+            "language": "en",
+        },
+    )
+    assert subscriber("rafi@example.org").follows == {"kinds": ["grant"]}
+    assert "Reminders" not in client.get(manage).get_data(as_text=True)
 
 
 def test_a_general_subscriber_asking_for_a_reminder_keeps_their_choices(
