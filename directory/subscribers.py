@@ -517,8 +517,9 @@ def import_csv(
         report.problems.append(f"line 1: unknown columns ignored: {', '.join(unknown)}")
     reader.fieldnames = header
     seen: set[str] = set()
+    ended = reader.line_num
     for row in reader:
-        line = reader.line_num
+        line, ended = ended + 1, reader.line_num  # where the row starts (a cell may span lines)
         try:
             email, preferences = _row_preferences(row, tuple(default_lead_days))
         except PreferenceError as error:

@@ -26,6 +26,7 @@ from . import subscribers
 from .extensions import csrf, db, limiter
 from .filters import Filters, parse_filters
 from .forms import ActionForm, ManageForm, RemindForm, SubscribeForm, options
+from .i18n import DEFAULT_LANGUAGE, supported_language
 from .mail import deliver_now
 from .models import Opportunity, Subscriber, utcnow
 from .tokens import ExpiredToken, InvalidToken, make_token, read_token
@@ -202,7 +203,7 @@ def remind(opportunity_id: int):
     preferences = subscribers.check_preferences(
         lead_days=current_app.config["ALERT_LEAD_DAYS"],
         time_zone=_reader_zone_name(),
-        language=str(get_locale() or "en"),
+        language=_interface_language(),
     )
     _request(form.email.data, preferences, remind_opportunity=opportunity.id)
     return redirect(url_for("subscriptions.sent"), 303)
@@ -328,7 +329,7 @@ def _prefilled(filters: Filters) -> subscribers.Preferences:
         funding=filters.funding,
         lead_days=tuple(current_app.config["ALERT_LEAD_DAYS"]),
         time_zone=_reader_zone_name(),
-        language=str(get_locale() or "en"),
+        language=_interface_language(),
     )
 
 
@@ -337,6 +338,11 @@ def _keywords_of(q: str) -> tuple[str, ...]:
         return subscribers.parse_keywords(q)
     except subscribers.PreferenceError:
         return ()
+
+
+def _interface_language() -> str:
+    """The page's language, offered as the language of the emails."""
+    return supported_language(str(get_locale() or "")) or DEFAULT_LANGUAGE
 
 
 def _reader_zone_name() -> str:

@@ -28,6 +28,11 @@ eli@example.org,,,,,,,,maybe,,
 fay@example.org,,,,,,,,,Mars/Base,
 gus@example.org,,,,,,,,,,de
 Old@Example.org,grant,,,,,,,,,
+"hal@example.org
+Bcc: x@example.com",,,,,,,,,,
+ivy@example.org,,,,"visa
+Bcc: x@example.com",,,,,,
+jon@example.org,,,,,,,,,,,extra
 """
 
 
@@ -51,6 +56,9 @@ def test_import_keeps_good_rows_reports_bad_ones_by_line_and_sends_confirmations
     for line in ("line 4: email", "line 5: kinds", "line 6: lead_days", "line 7: digest"):
         assert line in result.stderr
     assert "line 8: time_zone" in result.stderr and "line 9: language" in result.stderr
+    for line in ("line 11: email", "line 13: keywords", "line 15: row"):
+        assert line in result.stderr
+    assert "9 problems" in result.output
     ana = stored("ana@example.org")
     assert ana.status == "pending"
     assert ana.follows == {
