@@ -27,8 +27,9 @@ import email_validator
 import pycountry
 from flask_babel import force_locale, lazy_gettext
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from feeds.types import FUNDING_KINDS, OPPORTUNITY_KINDS
 
@@ -324,7 +325,7 @@ def request_subscription(
             preferences = replace(preferences, opportunity_ids=tuple(dict.fromkeys(ids)))
         apply_preferences(subscriber, preferences)
     session.flush()
-    if _recently_emailed(subscriber, now):
+    if not _claim_email(session, subscriber, now):
         return Outcome(subscriber, "throttled", is_new=is_new)
     if subscriber.status == "pending":
         message = _queue(
@@ -353,13 +354,30 @@ def request_subscription(
             },
         )
         sent = "manage-link"
-    subscriber.confirmation_sent_at = now
     return Outcome(subscriber, sent, message, is_new=is_new)
 
 
-def _recently_emailed(subscriber: Subscriber, now: datetime) -> bool:
-    last = subscriber.confirmation_sent_at
-    return last is not None and now - last < EMAIL_INTERVAL
+def _claim_email(session: Session, subscriber: Subscriber, now: datetime) -> bool:
+    """Take the address's one email of the hour, or False if it went already.
+
+    A conditional update, so two requests at once (two workers) cannot both send one: the
+    second waits for the first's row lock, then finds the time already set.
+    """
+    claimed = session.execute(
+        update(Subscriber)
+        .where(Subscriber.id == subscriber.id)
+        .where(
+            or_(
+                Subscriber.confirmation_sent_at.is_(None),
+                Subscriber.confirmation_sent_at <= now - EMAIL_INTERVAL,
+            )
+        )
+        .values(confirmation_sent_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed:
+        set_committed_value(subscriber, "confirmation_sent_at", now)
+    return bool(claimed)
 
 
 def _queue(

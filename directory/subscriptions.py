@@ -21,6 +21,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from . import subscribers
 from .extensions import csrf, db, limiter
@@ -272,15 +273,22 @@ def add_reminder(token: str):
 
 
 def _request(email: str, preferences, remind_opportunity: int | None = None) -> None:
-    outcome = subscribers.request_subscription(
-        db.session,
-        email,
-        preferences,
-        now=utcnow(),
-        links=email_links(),
-        remind_opportunity=remind_opportunity,
-    )
-    db.session.commit()
+    for attempt in (1, 2):
+        try:
+            outcome = subscribers.request_subscription(
+                db.session,
+                email,
+                preferences,
+                now=utcnow(),
+                links=email_links(),
+                remind_opportunity=remind_opportunity,
+            )
+            db.session.commit()
+            break
+        except IntegrityError:  # the same new address, sent twice at once: now it exists
+            db.session.rollback()
+            if attempt == 2:
+                raise
     if outcome.message is not None:
         deliver_now([outcome.message])
     log.info("subscription request for subscriber %d: %s", outcome.subscriber.id, outcome.sent)

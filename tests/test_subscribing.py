@@ -6,6 +6,7 @@ Every email is read from a real SMTP server (aiosmtpd), every row from the real 
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -520,3 +521,40 @@ def test_manage_link_in_emails_opens_the_page(app, client):
     page = client.get(local(manage_url(stored)))
     assert page.status_code == 200
     assert "Pause my alerts" in page.get_data(as_text=True)
+
+
+def test_two_requests_at_once_for_one_address_send_one_email(app):
+    """Two workers taking the same address at the same moment: the hourly email is claimed once."""
+    from directory import subscribers
+    from directory.subscriptions import email_links
+
+    db.session.add(Subscriber(email="ana@example.org", status="pending", follows={}))
+    db.session.commit()
+    outcomes: list[str] = []
+
+    def take() -> None:
+        with app.app_context():
+            outcome = subscribers.request_subscription(
+                db.session,
+                "ana@example.org",
+                subscribers.Preferences(),
+                now=NOW,
+                links=email_links(),
+            )
+            db.session.commit()
+            outcomes.append(outcome.sent)
+            db.session.remove()
+
+    with app.app_context():
+        first = subscribers.request_subscription(
+            db.session, "ana@example.org", subscribers.Preferences(), now=NOW, links=email_links()
+        )
+        other = threading.Thread(target=take)
+        other.start()
+        other.join(timeout=0.5)  # it waits for this transaction's row lock
+        db.session.commit()
+        outcomes.append(first.sent)
+        db.session.remove()
+    other.join()
+    assert sorted(outcomes) == ["confirmation", "throttled"]
+    assert db.session.scalar(db.select(db.func.count()).select_from(OutboxMessage)) == 1
