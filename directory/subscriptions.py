@@ -6,6 +6,7 @@ The links are built here and only here: the alert engine and every email use
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from flask import (
@@ -44,32 +45,41 @@ REMIND_PURPOSE = "subscriber-remind"
 
 def manage_url(subscriber: Subscriber) -> str:
     """The subscriber's own settings page; the link never expires, holding it is the proof."""
-    return site_url("subscriptions.manage", token=make_token(MANAGE_PURPOSE, subscriber.id))
+    return site_url("subscriptions.manage", token=make_token(MANAGE_PURPOSE, _names(subscriber)))
 
 
 def unsubscribe_url(subscriber: Subscriber) -> str:
     """The RFC 8058 one-click address: a POST to it unsubscribes at once, a GET asks first."""
     return site_url(
-        "subscriptions.unsubscribe", token=make_token(UNSUBSCRIBE_PURPOSE, subscriber.id)
+        "subscriptions.unsubscribe", token=make_token(UNSUBSCRIBE_PURPOSE, _names(subscriber))
     )
 
 
 def unsubscribe_mailto(subscriber: Subscriber) -> str:
     """The `mailto:` form of `List-Unsubscribe`, for mail clients that do not POST."""
     sender = current_app.config.get("ALERTS_UNSUBSCRIBE_MAILBOX") or _sender_address()
-    token = make_token(UNSUBSCRIBE_PURPOSE, subscriber.id)
+    token = make_token(UNSUBSCRIBE_PURPOSE, _names(subscriber))
     return f"mailto:{sender}?subject=unsubscribe%20{token}"
 
 
 def subscriber_from_token(purpose: str, token: str) -> Subscriber | None:
     """The subscriber a genuine link of `purpose` names, or None (altered, or data deleted)."""
     try:
-        subscriber_id = read_token(purpose, token)
+        payload = read_token(purpose, token)
     except InvalidToken:
         return None
-    if not isinstance(subscriber_id, int):
-        return None
-    return db.session.get(Subscriber, subscriber_id)
+    return _subscriber_of(payload)
+
+
+def _names(subscriber: Subscriber) -> dict:
+    """What a link carries to name its subscriber: the row, and a digest of its address.
+
+    The digest makes a link die with the data it was sent for: a row deleted ("Delete my
+    data") and its id reused by SQLite for someone else is not the row the link named.
+    The address itself stays out of URLs, which end up in logs.
+    """
+    digest = hashlib.sha256(subscriber.email.encode("utf-8")).hexdigest()[:16]
+    return {"s": subscriber.id, "k": digest}
 
 
 @bp.route("/alerts/unsubscribe/<token>", methods=["GET"])
@@ -301,9 +311,7 @@ def email_links() -> subscribers.Links:
         manage=manage_url,
         remind=lambda subscriber, opportunity_id: site_url(
             "subscriptions.add_reminder",
-            token=make_token(
-                REMIND_PURPOSE, {"s": subscriber.id, "e": subscriber.email, "o": opportunity_id}
-            ),
+            token=make_token(REMIND_PURPOSE, {**_names(subscriber), "o": opportunity_id}),
         ),
         opportunity=lambda opportunity_id: site_url("browse.detail", opportunity_id=opportunity_id),
     )
@@ -313,16 +321,16 @@ def confirm_url(subscriber: Subscriber) -> str:
     """The double opt-in link: it names the row and its address, and works for 7 days."""
     return site_url(
         "subscriptions.confirm",
-        token=make_token(CONFIRM_PURPOSE, {"s": subscriber.id, "e": subscriber.email}),
+        token=make_token(CONFIRM_PURPOSE, _names(subscriber)),
     )
 
 
 def _subscriber_of(payload: object) -> Subscriber | None:
-    """The subscriber a confirm or remind token names, if that row still has that address."""
+    """The subscriber a link names, if that row still has the address the link was sent to."""
     if not isinstance(payload, dict) or not isinstance(payload.get("s"), int):
         return None
     subscriber = db.session.get(Subscriber, payload["s"])
-    if subscriber is None or subscriber.email != payload.get("e"):
+    if subscriber is None or _names(subscriber) != {"s": payload["s"], "k": payload.get("k")}:
         return None
     return subscriber
 

@@ -5,6 +5,7 @@ Every email is read from a real SMTP server (aiosmtpd), every row from the real 
 
 from __future__ import annotations
 
+import base64
 import re
 import threading
 from datetime import UTC, datetime, timedelta
@@ -558,3 +559,22 @@ def test_two_requests_at_once_for_one_address_send_one_email(app):
     other.join()
     assert sorted(outcomes) == ["confirmation", "throttled"]
     assert db.session.scalar(db.select(db.func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_a_link_dies_with_the_data_even_if_the_row_id_comes_back(client):
+    ana = Subscriber(email="ana@example.org", status="active", follows={})
+    db.session.add(ana)
+    db.session.commit()
+    manage, one_click = local(manage_url(ana)), local(unsubscribe_url(ana))
+    response = client.post(
+        manage, data={"csrf_token": csrf_token(client, manage), "action": "delete"}
+    )
+    assert response.status_code == 200
+
+    db.session.add(Subscriber(id=ana.id, email="bob@example.org", status="active", follows={}))
+    db.session.commit()
+    assert client.get(manage).status_code == 404
+    assert client.post(one_click).status_code == 404
+    assert subscriber("bob@example.org").status == "active"
+    payload = manage.rsplit("/", 1)[1].split(".")[0]
+    assert b"example.org" not in base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
