@@ -6,11 +6,12 @@ Every way in (the /subscribe form, "Remind me", `subscribers import`/`add`) goes
 - nothing but a confirmation email reaches an address until its owner follows the link;
 - that email holds no text the visitor typed (the address only as its recipient);
 - one address gets at most one such email an hour, whatever is asked;
-- a confirmed address is never changed by someone who merely knows it: it is sent a
-  "manage your alerts" link instead, and the visitor sees the same answer in every case.
+- a confirmed address (active or paused) is never changed by someone who merely knows it:
+  it is sent a "manage your alerts" link instead, and the visitor sees the same answer in
+  every case.
 
 Until an address is confirmed, the latest request decides what it follows, except that
-Remind-me requests add up. A confirmed subscriber following listings in general is covered
+Remind-me requests add up; an unsubscribed or bounced address starts again as pending. A confirmed subscriber following listings in general is covered
 by its own choices; one following reminders only can add one through a signed link.
 """
 
@@ -55,7 +56,6 @@ EMAIL_INTERVAL = timedelta(hours=1)
 CONFIRM_DAYS = 7
 """How long a confirmation link works."""
 
-STATUSES = ("pending", "active", "paused", "unsubscribed", "bounced")
 COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries) | {"XK"}
 
 Sent = Literal["confirmation", "manage-link", "throttled", "none"]
