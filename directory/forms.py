@@ -603,7 +603,7 @@ class SubscribeForm(PreferencesForm):
         validators=[DataRequired(_l("Enter your email address.")), one_line],
     )
     website = StringField(
-        "Leave this field empty", render_kw={"autocomplete": "off", "tabindex": "-1"}
+        _l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"}
     )
 
     def validate_email(self, field: EmailField) -> None:
@@ -634,7 +634,7 @@ class RemindForm(Form):
         validators=[DataRequired(_l("Enter your email address.")), one_line],
     )
     website = StringField(
-        "Leave this field empty", render_kw={"autocomplete": "off", "tabindex": "-1"}
+        _l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"}
     )
 
     def validate_email(self, field: EmailField) -> None:

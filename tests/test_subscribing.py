@@ -77,7 +77,7 @@ def test_whole_journey_subscribe_confirm_manage_pause_unsubscribe(client, smtp_s
 
     mail = smtp_server.wait_for(1)[0]
     assert mail.recipients == ["ana@example.org"]
-    assert mail.message["Subject"] == "Confirm your deadline alerts"  # until translated
+    assert mail.message["Subject"] == "Confirme sus alertas de fechas límite"  # her language
     assert '<html lang="es">' in mail.message.get_body(("html",)).get_content()
     confirm = path_of(mail, "/alerts/confirm/")
     assert client.get(confirm).status_code == 200

@@ -205,7 +205,9 @@ def _english_pieces(language: str) -> tuple[set[str], set[str]]:
         if ids[0] in SAME_BY_DESIGN.get(language, set()):
             continue
         for english in ids:
-            plain = re.sub(r"<[^>]+>", "\x00", english)
+            plain = re.sub(
+                r"<code>.*?</code>|<[^>]+>", "\x00", english
+            )  # commands stay as they are
             parts = [p.strip(" .,:;") for p in re.split(r"%\(\w+\)[sd]|\x00", plain)]
             if len(parts) == 1:
                 whole.add(parts[0])
@@ -631,3 +633,66 @@ def test_the_check_finds_english_left_in_a_page(client, listed):
     left = untranslated(texts, "es")
     assert {"Deadlines", "Details", "Funding offered"} <= set(left)
     assert "Beca de justicia en Bogotá" not in texts  # the listing's own h1 is left out
+
+
+# --- subscriptions: their pages and emails ------------------------------------------------------
+
+
+def path_of(url: str) -> str:
+    return url.split("openings.example.org", 1)[1]
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_subscription_pages_are_in_the_readers_language(app, client, listed, language):
+    from directory.subscriptions import confirm_url
+
+    client.set_cookie("hl", language)
+    pending_one = Subscriber(email="new@example.org", status="pending", language=language)
+    db.session.add(pending_one)
+    db.session.commit()
+    pages = {
+        "subscribe": "/subscribe?kind=fellowship&region=africa",
+        "subscription sent": "/subscribe/sent",
+        "confirm alerts": path_of(confirm_url(pending_one)),
+        "manage a pending subscription": path_of(manage_url(pending_one)),
+    }
+    for name, url in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, (name, response.status_code)
+        assert_translated(response.get_data(as_text=True), language, name)
+    token = csrf_token(client, "/subscribe")
+    refused = client.post("/subscribe", data={"csrf_token": token, "email": "nobody"})
+    assert refused.status_code == 422
+    assert_translated(refused.get_data(as_text=True), language, "subscribe with errors")
+
+
+def _email_parts(email: bytes | tuple[str, str]) -> tuple[str, str, str]:
+    if isinstance(email, tuple):
+        return "", *email
+    message = message_from_string(email.decode("ascii"), policy=policy.default)
+    text = message.get_body(("plain",)).get_content()
+    return str(message["Subject"]), text, message.get_body(("html",)).get_content()
+
+
+def assert_email_translated(name: str, email, language: str) -> None:
+    subject, text, html = _email_parts(email)
+    assert not untranslated([subject], language), (name, subject)
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    assert not untranslated(lines, language), (name, text)
+    assert_translated(html, language, f"email {name}")
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_subscription_emails_are_in_the_subscribers_language(app, language):
+    from directory.mail import render
+
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        for name, context in (
+            ("subscription_confirm", {"confirm_url": "https://example.org/c", "days": 7}),
+            (
+                "subscription_manage",
+                {"manage_url": "https://example.org/m", "remind_url": "https://example.org/r"},
+            ),
+        ):
+            email = render(name, language=language, subject="", **context)
+            assert_email_translated(name, email, language)
