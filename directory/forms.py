@@ -616,9 +616,7 @@ class SubscribeForm(PreferencesForm):
 class ManageForm(PreferencesForm):
     """The manage page: the same preferences, plus which reminders to keep."""
 
-    reminders = CheckboxesField(
-        _l("Opportunities you asked to be reminded of"), coerce=int
-    )
+    reminders = CheckboxesField(_l("Opportunities you asked to be reminded of"), coerce=int)
 
 
 class RemindForm(Form):

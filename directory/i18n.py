@@ -2,7 +2,8 @@
 
 Listings stay in their own language; this only chooses the language of the pages, forms
 and emails around them. A reader's language comes from, in order: `?hl=` in the address
-(which is then kept in the `hl` cookie), that cookie, the browser's Accept-Language, English.
+(which is then kept in the `hl` cookie), that cookie, the language a page prefers (a
+subscriber's own pages: the language of their emails), the browser's Accept-Language, English.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from babel import Locale
-from flask import Flask, Response, current_app, has_request_context, request
-from flask_babel import Babel, get_locale
+from flask import Flask, Response, current_app, g, has_request_context, request
+from flask_babel import Babel, get_locale, refresh
 
 LANGUAGES: dict[str, str] = {"en": "English", "es": "Español", "fr": "Français", "pt": "Português"}
 """Each interface language by its code, named in itself (as a switcher shows it)."""
@@ -51,9 +52,20 @@ def select_language() -> str:
     return (
         supported_language(request.args.get(LANGUAGE_COOKIE))
         or supported_language(request.cookies.get(LANGUAGE_COOKIE))
+        or g.get("preferred_language")
         or request.accept_languages.best_match(list(LANGUAGES))
         or DEFAULT_LANGUAGE
     )
+
+
+def prefer_language(code: str | None) -> None:
+    """Speak `code` in this request unless the reader asked for or keeps another language.
+
+    A subscriber's own pages, opened from their emails, are in the language of those emails.
+    """
+    if has_request_context() and supported_language(code):
+        g.preferred_language = supported_language(code)
+        refresh()
 
 
 def current_language() -> str:

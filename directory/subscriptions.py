@@ -28,7 +28,7 @@ from . import subscribers
 from .extensions import csrf, db, limiter
 from .filters import Filters, parse_filters
 from .forms import ActionForm, ManageForm, RemindForm, SubscribeForm, options
-from .i18n import DEFAULT_LANGUAGE, supported_language
+from .i18n import DEFAULT_LANGUAGE, prefer_language, supported_language
 from .mail import deliver_now
 from .models import Opportunity, Subscriber, utcnow
 from .tokens import ExpiredToken, InvalidToken, make_token, read_token
@@ -326,12 +326,16 @@ def confirm_url(subscriber: Subscriber) -> str:
 
 
 def _subscriber_of(payload: object) -> Subscriber | None:
-    """The subscriber a link names, if that row still has the address the link was sent to."""
+    """The subscriber a link names, if that row still has the address the link was sent to.
+
+    The page the link opens is then in the subscriber's language, unless the reader chose one.
+    """
     if not isinstance(payload, dict) or not isinstance(payload.get("s"), int):
         return None
     subscriber = db.session.get(Subscriber, payload["s"])
     if subscriber is None or _names(subscriber) != {"s": payload["s"], "k": payload.get("k")}:
         return None
+    prefer_language(subscriber.language)
     return subscriber
 
 

@@ -101,7 +101,7 @@ def test_whole_journey_subscribe_confirm_manage_pause_unsubscribe(client, smtp_s
 
     manage = local(response.headers["Location"])
     page = client.get(manage).get_data(as_text=True)
-    assert "Your alerts are confirmed." in page
+    assert "Sus alertas están confirmadas." in page  # her page speaks the language she chose
     assert "ana@example.org" in page and 'value="visa, human rights"' in page
     token = csrf_token(client, manage)
     response = client.post(
@@ -123,7 +123,7 @@ def test_whole_journey_subscribe_confirm_manage_pause_unsubscribe(client, smtp_s
     assert stored.lead_days == [30, 7, 1]
     assert (stored.buffer_days, stored.wants_digest) == (0, False)
     assert (stored.time_zone, stored.language) == ("America/Lima", "fr")
-    assert "Your choices are saved." in client.get(manage).get_data(as_text=True)
+    assert "Sus opciones se guardaron." in client.get(manage).get_data(as_text=True)
 
     client.post(manage, data={"csrf_token": csrf_token(client, manage), "action": "pause"})
     assert subscriber().status == "paused"
@@ -462,6 +462,7 @@ def test_delete_my_data_removes_the_subscriber_deliveries_and_emails(
     client, smtp_server, create_opportunity
 ):
     opportunity = _open_opportunity(create_opportunity)
+    client.set_cookie("hl", "en")  # she reads the site in English, her emails in Spanish
     client.post("/subscribe", data=form_data(client))
     confirm = path_of(smtp_server.wait_for(1)[0], "/alerts/confirm/")
     manage = local(

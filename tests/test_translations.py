@@ -696,3 +696,14 @@ def test_subscription_emails_are_in_the_subscribers_language(app, language):
         ):
             email = render(name, language=language, subject="", **context)
             assert_email_translated(name, email, language)
+
+
+def test_a_subscribers_pages_speak_the_language_of_their_emails(client):
+    subscriber = Subscriber(email="lectora@example.org", status="active", language="pt")
+    db.session.add(subscriber)
+    db.session.commit()
+    page = client.get(path_of(manage_url(subscriber)), headers={"Accept-Language": "fr"})
+    assert '<html lang="pt">' in page.get_data(as_text=True)
+    client.set_cookie("hl", "es")
+    chosen = client.get(path_of(manage_url(subscriber)))
+    assert '<html lang="es">' in chosen.get_data(as_text=True)
