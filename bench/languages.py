@@ -14,7 +14,8 @@ import argparse
 import sys
 import tempfile
 import time
-from datetime import UTC, time as clock, timedelta
+from datetime import UTC, timedelta
+from datetime import time as clock
 from decimal import Decimal
 from pathlib import Path
 
