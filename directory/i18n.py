@@ -11,7 +11,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from babel import Locale
-from flask import Flask, Response, current_app, g, has_request_context, request
+from flask import Flask, Response, current_app, g, has_request_context, request, url_for
 from flask_babel import Babel, get_locale, refresh
 
 LANGUAGES: dict[str, str] = {"en": "English", "es": "Español", "fr": "Français", "pt": "Português"}
@@ -81,10 +81,16 @@ def format_locale() -> Locale:
 
 
 def language_url(code: str) -> str:
-    """This page's address with the interface language set to `code`, every other parameter kept."""
+    """This page's address with the interface language set to `code`, every other parameter kept.
+
+    A page that only answers a form (a POST-only address) switches on the home page instead.
+    """
+    rule = request.url_rule
+    if rule is None or "GET" not in (rule.methods or ()):
+        return url_for("browse.index", **{LANGUAGE_COOKIE: code})
     pairs = [(k, v) for k, v in request.args.items(multi=True) if k != LANGUAGE_COOKIE]
     pairs.append((LANGUAGE_COOKIE, code))
-    return f"{request.path}?{urlencode(pairs)}"
+    return f"{request.script_root}{request.path}?{urlencode(pairs)}"
 
 
 def _keep_choice(response: Response) -> Response:

@@ -707,3 +707,13 @@ def test_a_subscribers_pages_speak_the_language_of_their_emails(client):
     client.set_cookie("hl", "es")
     chosen = client.get(path_of(manage_url(subscriber)))
     assert '<html lang="es">' in chosen.get_data(as_text=True)
+
+
+def test_the_switcher_never_links_to_an_address_that_only_takes_a_form(app, admin_client):
+    submission = _submission("en")
+    token = csrf_token(admin_client, f"/admin/submissions/{submission.id}")
+    page = admin_client.post(
+        f"/admin/submissions/{submission.id}/reject", data={"csrf_token": token, "reason": ""}
+    ).get_data(as_text=True)
+    assert '<a href="/?hl=fr" hreflang="fr"' in page
+    assert admin_client.get("/?hl=fr").status_code == 200
