@@ -35,7 +35,7 @@ translations: $(VENV)/.installed
 	for lang in $(TRANSLATED); do \
 		if [ -f $(CATALOGUES)/$$lang/LC_MESSAGES/messages.po ]; then \
 			$(BIN)/pybabel update --input-file $(CATALOGUES)/messages.pot --output-dir $(CATALOGUES) \
-				--locale $$lang --no-wrap --ignore-obsolete; \
+				--locale $$lang --no-wrap --ignore-obsolete --no-fuzzy-matching; \
 		else \
 			$(BIN)/pybabel init --input-file $(CATALOGUES)/messages.pot --output-dir $(CATALOGUES) \
 				--locale $$lang --no-wrap; \
