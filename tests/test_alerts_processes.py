@@ -46,6 +46,7 @@ def test_two_runs_in_parallel_processes_send_each_alert_once(
         FLASK_MAIL_PORT=str(app_config["MAIL_PORT"]),
         FLASK_BASE_URL='"http://openings.example.org"',
         FLASK_ALERTS_BATCH_SIZE="7",
+        FLASK_ALERTS_MAX_PER_SECOND="20",  # about 3 s of sending: the two runs overlap
     )
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "alerts", "run"]
     command += ["--now", NOW.isoformat()]
