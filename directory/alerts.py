@@ -21,6 +21,7 @@ summary (any keyword), not with the full-text search. No Flask request is used h
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import smtplib
@@ -130,6 +131,11 @@ def run_alerts(
     return report
 
 
+def bulk_update(model):
+    """An UPDATE of many rows that leaves objects in the session alone (none are loaded here)."""
+    return update(model).execution_options(synchronize_session=False)
+
+
 # --- tidy -------------------------------------------------------------------------------------
 
 
@@ -141,11 +147,10 @@ def tidy(now: datetime, report: RunReport, settings: AlertSettings) -> None:
         and_(AlertDelivery.status == "sending", AlertDelivery.claimed_at < stale),
     )
     report.missed += db.session.execute(
-        update(AlertDelivery)
+        bulk_update(AlertDelivery)
         .where(waiting, AlertDelivery.deadline_due_at <= now)
         .values(status="missed", last_error="its deadline passed before it could be sent")
     ).rowcount
-    db.session.commit()
     still_valid = (
         select(Deadline.id)
         .join(Opportunity, Opportunity.id == Deadline.opportunity_id)
@@ -162,12 +167,12 @@ def tidy(now: datetime, report: RunReport, settings: AlertSettings) -> None:
         .exists()
     )
     report.cancelled += db.session.execute(
-        update(AlertDelivery)
+        bulk_update(AlertDelivery)
         .where(waiting, ~still_valid)
         .values(status="cancelled", last_error="the deadline moved or the listing was withdrawn")
     ).rowcount
     report.cancelled += db.session.execute(
-        update(AlertDelivery)
+        bulk_update(AlertDelivery)
         .where(waiting, ~active)
         .values(status="cancelled", last_error="the subscriber stopped their alerts")
     ).rowcount
@@ -250,8 +255,9 @@ def _changes(connection: Connection, sql: str, params: dict) -> int:
     return count
 
 
+@functools.cache
 def _statement(sql: str):
-    """`sql` with its instants bound as the columns store them (naive UTC)."""
+    """`sql` with its instants bound as the columns store them (naive UTC); built once."""
     typed = [bindparam(name, type_=UTCDateTime) for name in ("now", "horizon") if f":{name}" in sql]
     return text(sql).bindparams(*typed)
 
@@ -281,11 +287,13 @@ def _settings_text(alias: str) -> str:
     )
 
 
+@functools.cache
 def _region_values() -> str:
     pairs = [f"('{region}', '{code}')" for region, codes in REGIONS.items() for code in codes]
     return "region_countries(region, code) AS (VALUES " + ", ".join(pairs) + ")"
 
 
+@functools.cache
 def _follows_match(dialect: str, follows: str, opportunity: str) -> str:
     """SQL true when a subscriber whose follows JSON is `follows` follows `opportunity`."""
 
@@ -336,6 +344,7 @@ def _follows_match(dialect: str, follows: str, opportunity: str) -> str:
     END)"""
 
 
+@functools.cache
 def _sql_longest(dialect: str) -> str:
     """The longest lead time plus buffer of any active subscriber: how far ahead to look."""
     lead = _elements(dialect, "s.lead_days", None, "l")
@@ -359,6 +368,7 @@ def _insert(dialect: str) -> tuple[str, str]:
     return f"INSERT INTO alert_deliveries {_DELIVERY_COLUMNS}", " ON CONFLICT DO NOTHING"
 
 
+@functools.cache
 def _sql_plan(dialect: str) -> str:
     """Reminders newly due: lead times reached since the last run, or new/changed rows in full."""
     lead = _elements(dialect, "s.lead_days", None, "l")
@@ -404,6 +414,7 @@ JOIN opportunities o ON o.id = dl.opportunity_id
 WHERE sl.fresh = 1 AND {match}{tail}"""
 
 
+@functools.cache
 def _sql_changed(dialect: str) -> str:
     """One notice to everyone already alerted about a deadline that has since moved."""
     head, tail = _insert(dialect)
@@ -419,10 +430,11 @@ WHERE ap.due_at <> d.due_at AND d.due_at > :now AND o.status = 'published'
   AND ad.status = 'sent' AND s.status = 'active'{tail}"""
 
 
-def _sql_markers(dialect: str) -> list[str]:
+@functools.cache
+def _sql_markers(dialect: str) -> tuple[str, ...]:
     """Remember what was planned: each deadline's instant, each subscriber's settings."""
     conflict = " ON CONFLICT DO NOTHING"
-    return [
+    return (
         "DELETE FROM alert_plans WHERE deadline_id IN (SELECT d.id FROM deadlines d "
         "JOIN opportunities o ON o.id = d.opportunity_id "
         "WHERE d.due_at <= :now OR o.status <> 'published')",
@@ -444,7 +456,7 @@ def _sql_markers(dialect: str) -> list[str]:
         f"{_settings_text('s')} FROM subscribers s "
         "LEFT JOIN alert_subscriber_plans p ON p.subscriber_id = s.id "
         f"WHERE p.subscriber_id IS NULL AND s.status = 'active'{conflict}",
-    ]
+    )
 
 
 # --- send -------------------------------------------------------------------------------------
@@ -521,7 +533,7 @@ def claim_batch(now: datetime, runner: str, settings: AlertSettings) -> list[Due
     )
     ids = list(
         db.session.scalars(
-            update(AlertDelivery)
+            bulk_update(AlertDelivery)
             .where(eligible, AlertDelivery.subscriber_id.in_(picked))
             .values(status="sending", claimed_by=runner, claimed_at=now)
             .returning(AlertDelivery.id)
@@ -728,7 +740,7 @@ def _finish(ids: list[int], status: str, now: datetime, error: str | None = None
     values: dict = {"status": status, "last_error": error}
     if status == "sent":
         values["sent_at"] = now
-    db.session.execute(update(AlertDelivery).where(AlertDelivery.id.in_(ids)).values(**values))
+    db.session.execute(bulk_update(AlertDelivery).where(AlertDelivery.id.in_(ids)).values(**values))
     db.session.commit()
 
 
@@ -736,10 +748,12 @@ def _refused(email: Email, refusal: Refusal, now: datetime, report: RunReport) -
     log.warning("alerts: email to subscriber %d refused: %s", email.subscriber_id, refusal.error)
     if refusal.outcome == "bounce":
         db.session.execute(
-            update(Subscriber).where(Subscriber.id == email.subscriber_id).values(status="bounced")
+            bulk_update(Subscriber)
+            .where(Subscriber.id == email.subscriber_id)
+            .values(status="bounced")
         )
         db.session.execute(
-            update(AlertDelivery)
+            bulk_update(AlertDelivery)
             .where(
                 AlertDelivery.subscriber_id == email.subscriber_id,
                 or_(AlertDelivery.id.in_(email.delivery_ids), AlertDelivery.status.in_(PENDING)),
@@ -776,7 +790,7 @@ def _retry_later(ids: list[int], now: datetime, error: str, *, attempted: bool) 
         delay = RETRY_DELAYS[min(max(attempts, 1), len(RETRY_DELAYS)) - 1]
         next_at = min(now + delay, now + (due_at - now) / 2)
         db.session.execute(
-            update(AlertDelivery)
+            bulk_update(AlertDelivery)
             .where(AlertDelivery.id == row_id)
             .values(status="retrying", attempts=attempts, next_attempt_at=next_at, last_error=error)
         )
@@ -987,6 +1001,52 @@ def status_counts() -> dict[str, int]:
     ):
         counts[status] = count
     return counts
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One row of the delivery log as the admin page shows it."""
+
+    id: int
+    created_at: datetime
+    email: str
+    title: str
+    opportunity_id: int
+    kind: str
+    lead_days: int
+    deadline_due_at: datetime
+    status: str
+    attempts: int
+    sent_at: datetime | None
+    last_error: str | None
+
+
+def delivery_log(status: str | None = None, limit: int = 200) -> list[LogEntry]:
+    """The latest deliveries (of one status, if given), newest first."""
+    query = (
+        select(
+            AlertDelivery.id,
+            AlertDelivery.created_at,
+            Subscriber.email,
+            Opportunity.title,
+            Opportunity.id,
+            AlertDelivery.kind,
+            AlertDelivery.lead_days,
+            AlertDelivery.deadline_due_at,
+            AlertDelivery.status,
+            AlertDelivery.attempts,
+            AlertDelivery.sent_at,
+            AlertDelivery.last_error,
+        )
+        .join(Subscriber, Subscriber.id == AlertDelivery.subscriber_id)
+        .join(Deadline, Deadline.id == AlertDelivery.deadline_id)
+        .join(Opportunity, Opportunity.id == Deadline.opportunity_id)
+        .order_by(AlertDelivery.id.desc())
+        .limit(limit)
+    )
+    if status:
+        query = query.where(AlertDelivery.status == status)
+    return [LogEntry(*row) for row in db.session.execute(query)]
 
 
 def init_app(app: Flask) -> None:

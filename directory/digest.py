@@ -16,7 +16,7 @@ from email.policy import SMTP as SMTP_POLICY
 
 from flask import current_app
 from flask_babel import force_locale, ngettext
-from sqlalchemy import and_, bindparam, func, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, or_, select, text
 from werkzeug.datastructures import MultiDict
 
 from feeds.types import FUNDING_KINDS, OPPORTUNITY_KINDS
@@ -25,6 +25,7 @@ from .alerts import (
     AlertSettings,
     MailError,
     Pacer,
+    bulk_update,
     classify,
     list_headers,
     local_moment,
@@ -187,7 +188,7 @@ def send_digests(now: datetime, report: DigestReport) -> None:
         )
         ids = list(
             db.session.scalars(
-                update(DigestDelivery)
+                bulk_update(DigestDelivery)
                 .where(eligible, DigestDelivery.id.in_(picked))
                 .values(status="sending", claimed_by=runner, claimed_at=now)
                 .returning(DigestDelivery.id)
@@ -249,7 +250,7 @@ def send_digests(now: datetime, report: DigestReport) -> None:
                         smtp.drop()
                     if refusal.outcome == "bounce":
                         db.session.execute(
-                            update(Subscriber)
+                            bulk_update(Subscriber)
                             .where(Subscriber.id == subscriber.id)
                             .values(status="bounced")
                         )
@@ -329,7 +330,7 @@ def _finish(
             values["attempts"] = attempts
             values["next_attempt_at"] = now + RETRY_DELAYS[attempts - 1]
     db.session.execute(
-        update(DigestDelivery).where(DigestDelivery.id == digest_id).values(**values)
+        bulk_update(DigestDelivery).where(DigestDelivery.id == digest_id).values(**values)
     )
     db.session.commit()
 

@@ -489,3 +489,94 @@ def test_the_rate_cap_and_the_batch_size_are_honoured(
     assert report.sent == 5
     assert sorted(m.recipients[0] for m in smtp_server.wait_for(5)) == addresses
     assert len(set(connections)) == 3  # batches of 2, 2 and 1, one connection each
+
+
+# --- the delivery log -------------------------------------------------------------------------
+
+
+def test_the_delivery_log_is_for_moderators_only(app, client):
+    response = client.get("/admin/deliveries")
+    assert response.status_code == 302 and "/admin/login" in response.headers["Location"]
+
+
+def test_the_delivery_log_shows_each_status_and_filters_by_one(
+    app, admin_client, smtp_server, subscribe, create_opportunity
+):
+    subscribe("ok@example.org", lead_days=[14])
+    subscribe("gone@example.org", lead_days=[14])
+    create_opportunity("Logged call", deadlines=[utc_deadline(4)])
+    smtp_server.rcpt_replies["gone@example.org"] = "550 5.1.1 No such user"
+    run_alerts(NOW)
+
+    page = admin_client.get("/admin/deliveries").get_data(as_text=True)
+    assert "Logged call" in page and "ok@example.org" in page and "gone@example.org" in page
+    assert ">sent</a>: 1" in page and ">bounced</a>: 1" in page and ">missed</a>: 0" in page
+    assert 'href="/admin/deliveries"' in page  # listed in the admin menu
+
+    bounced = admin_client.get("/admin/deliveries?status=bounced").get_data(as_text=True)
+    assert "gone@example.org" in bounced and "ok@example.org" not in bounced
+    assert "550 5.1.1 No such user" in bounced
+
+
+# --- the weekly digest ------------------------------------------------------------------------
+
+
+MONDAY = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def test_the_weekly_digest_lists_new_matching_listings_once_a_week(
+    app, smtp_server, subscribe, create_opportunity
+):
+    from directory.digest import run_digest
+
+    subscribe("grants@example.org", follows={"kinds": ["grant"], "regions": ["africa"]})
+    subscribe("nodigest@example.org", wants_digest=False)
+    reminded = create_opportunity("Old listing", deadlines=[utc_deadline(30)], kind="grant")
+    subscribe("remind@example.org", follows={"opportunity_ids": [reminded.id]})
+    for n in range(33):
+        create_opportunity(
+            f"New grant {n:02d}",
+            deadlines=[utc_deadline(10 + n)],
+            kind="grant",
+            countries=("KE",),
+            first_seen_at=MONDAY - timedelta(days=2),
+        )
+    create_opportunity(
+        "New event", deadlines=[utc_deadline(10)], kind="event", first_seen_at=MONDAY
+    )
+    create_opportunity(
+        "Old grant",
+        deadlines=[utc_deadline(10)],
+        kind="grant",
+        countries=("KE",),
+        first_seen_at=MONDAY - timedelta(days=9),
+    )
+
+    report = run_digest(MONDAY)
+
+    assert (report.planned, report.sent, report.empty) == (2, 1, 1)
+    [mail] = smtp_server.wait_for(1)
+    assert mail.recipients == ["grants@example.org"]
+    text = mail.message.get_body(("plain",)).get_content()
+    assert text.count("New grant") == 30 and "New event" not in text and "Old grant" not in text
+    assert "New grant 00" in text and "New grant 32" not in text  # soonest deadlines first
+    see_all = "http://openings.example.org/?kind=grant&region=africa&sort=newest"
+    assert see_all in text
+    assert mail.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+    assert run_digest(MONDAY + timedelta(hours=1)).sent == 0
+    assert run_digest(MONDAY + timedelta(days=1)).planned == 0  # not the digest day
+    next_week = run_digest(MONDAY + timedelta(days=7))
+    assert next_week.planned == 2 and next_week.sent == 0  # nothing new that week
+    assert len(smtp_server.messages) == 1
+
+
+def test_the_digest_command_reports(app, runner, smtp_server, subscribe, create_opportunity):
+    subscribe()
+    create_opportunity("Fresh", deadlines=[utc_deadline(10)], first_seen_at=MONDAY)
+
+    result = runner.invoke(args=["alerts", "digest", "--now", MONDAY.isoformat()])
+
+    assert result.exit_code == 0, result.output
+    assert "planned 1, sent 1" in result.output
+    smtp_server.wait_for(1)
