@@ -33,7 +33,6 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.policy import SMTP as SMTP_POLICY
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_datetime
@@ -46,7 +45,7 @@ from feeds.closing import is_zone_known
 
 from .display import DEADLINE_KIND_LABELS
 from .extensions import db
-from .mail import RETRY_DELAYS, MailError, build_message, render, smtp_connection
+from .mail import RETRY_DELAYS, MailError, as_wire, build_message, render, smtp_connection
 from .models import AlertDelivery, AlertRun, Deadline, Opportunity, Subscriber, UTCDateTime
 from .regions import REGIONS
 from .subscriptions import manage_url, unsubscribe_mailto, unsubscribe_url
@@ -939,7 +938,7 @@ def compose(alerts: list[DueAlert], now: datetime) -> tuple[str, bytes]:
         html=html_body,
         headers=list_headers(subscriber),
     )
-    return subject, message.as_bytes(policy=SMTP_POLICY)
+    return subject, as_wire(message)
 
 
 # --- dry run and status -----------------------------------------------------------------------

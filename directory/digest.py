@@ -12,7 +12,6 @@ import logging
 import smtplib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from email.policy import SMTP as SMTP_POLICY
 
 from flask import current_app
 from flask_babel import force_locale, ngettext
@@ -35,7 +34,7 @@ from .alerts import (
 )
 from .extensions import db
 from .filters import Filters, query_args
-from .mail import RETRY_DELAYS, build_message, render
+from .mail import RETRY_DELAYS, as_wire, build_message, render
 from .models import DigestDelivery, Opportunity, Subscriber, UTCDateTime
 from .queries import conditions_for
 from .regions import REGIONS
@@ -303,7 +302,7 @@ def compose_digest(subscriber: Subscriber, listings: list, now: datetime) -> byt
         html=html_body,
         headers=list_headers(subscriber),
     )
-    return message.as_bytes(policy=SMTP_POLICY)
+    return as_wire(message)
 
 
 def _finish(

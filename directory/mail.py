@@ -18,9 +18,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
@@ -40,6 +44,11 @@ RETRY_DELAYS = (
     timedelta(hours=12),
 )
 """How long to wait after each temporary failure; after the last one the email has failed."""
+
+_UTF8 = Charset("utf-8")
+_UTF8.body_encoding = QP  # readable in a raw source view, unlike base64
+
+WIRE_POLICY = compat32.clone(linesep="\r\n")
 
 CLAIM_EXPIRES_AFTER = timedelta(minutes=10)
 """A message claimed this long ago by a sender that never finished is offered again."""
@@ -64,23 +73,39 @@ def build_message(
     html: str,
     headers: Mapping[str, str] | None = None,
     now: datetime | None = None,
-) -> EmailMessage:
+) -> Message:
     """A multipart (text, then HTML) message with Date, Message-ID and Auto-Submitted.
 
     Header values with line breaks are refused (ValueError): no one can inject headers.
+    Built with the `compat32` classes, which are several times faster than `EmailMessage`
+    (alerts build thousands a minute); `as_wire(message)` gives the bytes to send.
     """
-    message = EmailMessage()
-    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
-    message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = format_datetime(now or utcnow())
-    message["Message-ID"] = make_msgid(domain=_site_domain())
-    message["Auto-Submitted"] = "auto-generated"
-    for name, value in (headers or {}).items():
-        message[name] = value
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
+    values = {
+        "From": current_app.config["MAIL_DEFAULT_SENDER"],
+        "To": to,
+        "Subject": subject,
+        "Date": format_datetime(now or utcnow()),
+        "Message-ID": make_msgid(domain=_site_domain()),
+        "Auto-Submitted": "auto-generated",
+        **(headers or {}),
+    }
+    for name, value in values.items():
+        if "\r" in value or "\n" in value:
+            raise ValueError(f"a line break in the {name} header")
+    message = MIMEMultipart("alternative")
+    for name, value in values.items():
+        if name in ("From", "To"):
+            message[name] = formataddr(parseaddr(value), charset="utf-8")
+        else:
+            message[name] = value if value.isascii() else Header(value, "utf-8")
+    message.attach(MIMEText(text, "plain", _UTF8))
+    message.attach(MIMEText(html, "html", _UTF8))
     return message
+
+
+def as_wire(message: Message) -> bytes:
+    """The message as sent over SMTP (CRLF line ends)."""
+    return message.as_bytes(policy=WIRE_POLICY)
 
 
 @contextmanager
@@ -126,7 +151,7 @@ def queue_email(
         category=category,
         to_address=to,
         subject=subject,
-        message=message.as_string(policy=SMTP_POLICY),
+        message=as_wire(message).decode("ascii"),
         message_id=message["Message-ID"],
         status="queued",
         next_attempt_at=utcnow(),
