@@ -30,6 +30,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -502,6 +503,7 @@ class Email:
     to: str
     delivery_ids: list[int]
     soonest_due_at: datetime
+    alerts: list[DueAlert] = field(default_factory=list)
     message: bytes = b""
     subject: str = ""
 
@@ -673,47 +675,67 @@ def send_due(
     started = time.monotonic()
     pacer = Pacer(settings.max_per_second)
     sender = _envelope_sender()
+    compose_in_app = functools.partial(_compose_in, current_app._get_current_object(), now=now)
     while True:
         claimed = claim_batch(now, runner, settings)
         if not claimed:
             return
-        emails = build_emails(claimed, now, report)
-        with relay() as smtp:
-            for position, email in enumerate(emails):
-                current = now + timedelta(seconds=time.monotonic() - started)
-                if email.soonest_due_at <= current:
-                    _finish(email.delivery_ids, "missed", now, "its deadline passed while sending")
-                    report.missed += len(email.delivery_ids)
-                    continue
-                if smtp.reconnects > MAX_RECONNECTS:
-                    _release(emails[position:], now, "the relay kept dropping the connection")
-                    report.retrying += sum(len(e.delivery_ids) for e in emails[position:])
-                    break
-                pacer.wait()
-                try:
-                    refused = smtp.get().sendmail(sender, [email.to], email.message)
-                    if refused:
-                        raise smtplib.SMTPRecipientsRefused(refused)
-                except MailError as error:
-                    log.error("alerts: %s; the rest wait for the next run", error)
-                    _release(emails[position:], now, str(error))
-                    report.retrying += sum(len(e.delivery_ids) for e in emails[position:])
-                    return
-                except (smtplib.SMTPException, OSError) as error:
-                    refusal = classify(error)
-                    _refused(email, refusal, now, report)
-                    if refusal.reconnect:
-                        smtp.drop()
-                    continue
-                _finish(email.delivery_ids, "sent", now)
-                report.sent += len(email.delivery_ids)
-                report.emails_sent += 1
-                if after_send is not None:
-                    after_send(report.emails_sent)
+        emails = build_emails(claimed, now, report, compose_now=False)
+        composer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alerts-compose")
+        composed = composer.map(compose_in_app, emails)
+        try:
+            with relay() as smtp:
+                for position, email in enumerate(emails):
+                    email.subject, email.message = next(composed)
+                    current = now + timedelta(seconds=time.monotonic() - started)
+                    if email.soonest_due_at <= current:
+                        _finish(
+                            email.delivery_ids, "missed", now, "its deadline passed while sending"
+                        )
+                        report.missed += len(email.delivery_ids)
+                        continue
+                    if smtp.reconnects > MAX_RECONNECTS:
+                        _release(emails[position:], now, "the relay kept dropping the connection")
+                        report.retrying += sum(len(e.delivery_ids) for e in emails[position:])
+                        break
+                    pacer.wait()
+                    try:
+                        refused = smtp.get().sendmail(sender, [email.to], email.message)
+                        if refused:
+                            raise smtplib.SMTPRecipientsRefused(refused)
+                    except MailError as error:
+                        log.error("alerts: %s; the rest wait for the next run", error)
+                        _release(emails[position:], now, str(error))
+                        report.retrying += sum(len(e.delivery_ids) for e in emails[position:])
+                        return
+                    except (smtplib.SMTPException, OSError) as error:
+                        refusal = classify(error)
+                        _refused(email, refusal, now, report)
+                        if refusal.reconnect:
+                            smtp.drop()
+                        continue
+                    _finish(email.delivery_ids, "sent", now)
+                    report.sent += len(email.delivery_ids)
+                    report.emails_sent += 1
+                    if after_send is not None:
+                        after_send(report.emails_sent)
+        finally:
+            composer.shutdown(wait=True, cancel_futures=True)
 
 
-def build_emails(claimed: list[DueAlert], now: datetime, report: RunReport) -> list[Email]:
-    """One email per subscriber from their claimed deliveries; invalid ones are cancelled."""
+def _compose_in(app: Flask, email: Email, now: datetime) -> tuple[str, bytes]:
+    """Compose in the worker thread, which renders the next emails while this one is sent."""
+    with app.app_context():
+        return compose(email.alerts, now)
+
+
+def build_emails(
+    claimed: list[DueAlert], now: datetime, report: RunReport, *, compose_now: bool = True
+) -> list[Email]:
+    """One email per subscriber from their claimed deliveries; invalid ones are cancelled.
+
+    With `compose_now=False` the messages are left for the caller to compose.
+    """
     stale = [a.id for a in claimed if not a.is_valid]
     if stale:
         _finish(stale, "cancelled", now, "the deadline moved or the listing was withdrawn")
@@ -729,8 +751,10 @@ def build_emails(claimed: list[DueAlert], now: datetime, report: RunReport) -> l
             to=alerts[0].email,
             delivery_ids=[a.id for a in alerts],
             soonest_due_at=min(a.due_at for a in alerts),
+            alerts=alerts,
         )
-        email.subject, email.message = compose(alerts, now)
+        if compose_now:
+            email.subject, email.message = compose(alerts, now)
         emails.append(email)
     return emails
 
@@ -898,12 +922,13 @@ def alert_subject(items: list[AlertItem]) -> str:
     return lead
 
 
-def list_headers(subscriber: Subscriber) -> dict[str, str]:
-    """The RFC 2369/8058 headers every alert and digest carries."""
+def list_headers(subscriber: Subscriber, unsubscribe: str | None = None) -> dict[str, str]:
+    """The RFC 2369/8058 headers every alert and digest carries (`unsubscribe`: the https link)."""
     domain = _site_domain()
+    unsubscribe = unsubscribe or unsubscribe_url(subscriber)
     return {
         "List-Id": f"Openings deadline alerts <alerts.{domain}>",
-        "List-Unsubscribe": f"<{unsubscribe_url(subscriber)}>, <{unsubscribe_mailto(subscriber)}>",
+        "List-Unsubscribe": f"<{unsubscribe}>, <{unsubscribe_mailto(subscriber)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
 
@@ -919,6 +944,7 @@ def compose(alerts: list[DueAlert], now: datetime) -> tuple[str, bytes]:
     first = alerts[0]
     subscriber = Subscriber(id=first.subscriber_id, email=first.email)
     language = first.language or "en"
+    unsubscribe = unsubscribe_url(subscriber)
     with force_locale(language):
         items = alert_items(alerts, now)
         subject = alert_subject(items)
@@ -929,14 +955,14 @@ def compose(alerts: list[DueAlert], now: datetime) -> tuple[str, bytes]:
             items=items,
             buffer_days=first.buffer_days,
             manage_url=manage_url(subscriber),
-            unsubscribe_url=unsubscribe_url(subscriber),
+            unsubscribe_url=unsubscribe,
         )
     message = build_message(
         to=first.email,
         subject=subject,
         text=text_body,
         html=html_body,
-        headers=list_headers(subscriber),
+        headers=list_headers(subscriber, unsubscribe),
     )
     return subject, as_wire(message)
 

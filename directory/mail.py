@@ -11,19 +11,16 @@ time-out, which Flask-Mail's connection does not set, so a dead relay cannot han
 
 from __future__ import annotations
 
+import binascii
 import logging
+import secrets
 import smtplib
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.charset import QP, Charset
 from email.header import Header
-from email.message import Message
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.policy import compat32
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from urllib.parse import urlsplit
 
@@ -45,11 +42,6 @@ RETRY_DELAYS = (
 )
 """How long to wait after each temporary failure; after the last one the email has failed."""
 
-_UTF8 = Charset("utf-8")
-_UTF8.body_encoding = QP  # readable in a raw source view, unlike base64
-
-WIRE_POLICY = compat32.clone(linesep="\r\n")
-
 CLAIM_EXPIRES_AFTER = timedelta(minutes=10)
 """A message claimed this long ago by a sender that never finished is offered again."""
 
@@ -65,6 +57,56 @@ def render(template: str, **context: object) -> tuple[str, str]:
     return text, html
 
 
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """A message ready for the relay: headers in order, a text and an HTML body.
+
+    Serialised by hand (`as_bytes`): multipart/alternative, both parts UTF-8 in
+    quoted-printable, non-ASCII headers RFC 2047-encoded. The `email` package's generators
+    cost several milliseconds a message, more than the SMTP conversation itself.
+    """
+
+    headers: tuple[tuple[str, str], ...]
+    text: str
+    html: str
+
+    def __getitem__(self, name: str) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+
+    def as_bytes(self) -> bytes:
+        boundary = "=_" + secrets.token_hex(12)
+        lines = [f"{name}: {_header_value(name, value)}" for name, value in self.headers]
+        lines += [
+            "MIME-Version: 1.0",
+            f'Content-Type: multipart/alternative; boundary="{boundary}"',
+            "",
+        ]
+        for subtype, body in (("plain", self.text), ("html", self.html)):
+            lines += [
+                f"--{boundary}",
+                f'Content-Type: text/{subtype}; charset="utf-8"',
+                "Content-Transfer-Encoding: quoted-printable",
+                "",
+                _quoted_printable(body),
+            ]
+        lines += [f"--{boundary}--", ""]
+        return "\r\n".join(lines).encode("ascii")
+
+
+def _header_value(name: str, value: str) -> str:
+    if name in ("From", "To"):
+        return formataddr(parseaddr(value), charset="utf-8")
+    if value.isascii():
+        return value
+    return Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
+
+
+def _quoted_printable(body: str) -> str:
+    normalised = body.replace("\r\n", "\n").encode("utf-8")
+    encoded = binascii.b2a_qp(normalised, quotetabs=False, istext=True, header=False)
+    return encoded.decode("ascii").replace("\n", "\r\n")
+
+
 def build_message(
     *,
     to: str,
@@ -73,12 +115,10 @@ def build_message(
     html: str,
     headers: Mapping[str, str] | None = None,
     now: datetime | None = None,
-) -> Message:
+) -> OutgoingEmail:
     """A multipart (text, then HTML) message with Date, Message-ID and Auto-Submitted.
 
     Header values with line breaks are refused (ValueError): no one can inject headers.
-    Built with the `compat32` classes, which are several times faster than `EmailMessage`
-    (alerts build thousands a minute); `as_wire(message)` gives the bytes to send.
     """
     values = {
         "From": current_app.config["MAIL_DEFAULT_SENDER"],
@@ -92,20 +132,12 @@ def build_message(
     for name, value in values.items():
         if "\r" in value or "\n" in value:
             raise ValueError(f"a line break in the {name} header")
-    message = MIMEMultipart("alternative")
-    for name, value in values.items():
-        if name in ("From", "To"):
-            message[name] = formataddr(parseaddr(value), charset="utf-8")
-        else:
-            message[name] = value if value.isascii() else Header(value, "utf-8")
-    message.attach(MIMEText(text, "plain", _UTF8))
-    message.attach(MIMEText(html, "html", _UTF8))
-    return message
+    return OutgoingEmail(tuple(values.items()), text, html)
 
 
-def as_wire(message: Message) -> bytes:
+def as_wire(message: OutgoingEmail) -> bytes:
     """The message as sent over SMTP (CRLF line ends)."""
-    return message.as_bytes(policy=WIRE_POLICY)
+    return message.as_bytes()
 
 
 @contextmanager
