@@ -580,3 +580,39 @@ def test_the_digest_command_reports(app, runner, smtp_server, subscribe, create_
     assert result.exit_code == 0, result.output
     assert "planned 1, sent 1" in result.output
     smtp_server.wait_for(1)
+
+
+def test_a_subscriber_who_changes_what_they_follow_is_planned_again(
+    app, smtp_server, subscribe, create_opportunity
+):
+    subscriber = subscribe(follows={"kinds": ["event"]}, lead_days=[14])
+    create_opportunity("Research grant", deadlines=[utc_deadline(5)], kind="grant")
+    assert run_alerts(NOW).planned == 0
+
+    subscriber.follows = {"kinds": ["grant"]}
+    db.session.commit()
+    assert run_alerts(NOW + timedelta(minutes=15)).sent == 1
+
+    subscriber.status = "paused"
+    db.session.commit()
+    create_opportunity("Second grant", deadlines=[utc_deadline(6)], kind="grant")
+    assert run_alerts(NOW + timedelta(minutes=30)).planned == 0
+    subscriber.status = "active"
+    db.session.commit()
+    assert run_alerts(NOW + timedelta(minutes=45)).sent == 1
+    assert len(smtp_server.wait_for(2)) == 2
+
+
+def test_non_ascii_subjects_and_bodies_arrive_intact(
+    app, smtp_server, subscribe, create_opportunity
+):
+    subscribe("joao@example.org", language="pt", lead_days=[14])
+    create_opportunity("Bolsa de investigação — São Paulo", deadlines=[utc_deadline(5)])
+
+    run_alerts(NOW)
+
+    [mail] = smtp_server.wait_for(1)
+    assert "Bolsa de investigação — São Paulo" in mail.message["Subject"]
+    assert "Bolsa de investigação — São Paulo" in mail.message.get_body(("plain",)).get_content()
+    assert "São Paulo" in mail.message.get_body(("html",)).get_content()
+    assert "março" in mail.message.get_body(("plain",)).get_content()
