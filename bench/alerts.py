@@ -32,7 +32,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, time as clock_time, timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,8 +42,10 @@ sys.path.insert(0, str(ROOT))
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 
-from directory import create_app  # noqa: E402
-from directory import alerts  # noqa: E402
+from directory import (
+    alerts,
+    create_app,
+)
 from directory.extensions import db  # noqa: E402
 from directory.models import (  # noqa: E402
     AlertDelivery,
