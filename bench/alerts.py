@@ -42,10 +42,7 @@ sys.path.insert(0, str(ROOT))
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 
-from directory import (
-    alerts,
-    create_app,
-)
+from directory import alerts, create_app  # noqa: E402
 from directory.extensions import db  # noqa: E402
 from directory.models import (  # noqa: E402
     AlertDelivery,
@@ -335,9 +332,7 @@ def main() -> None:
             results["naive_emails_per_second"] = round(naive_rate, 1)
             results["engine_vs_floor"] = round(results["engine_emails_per_second"] / floor_rate, 2)
             results["naive_vs_floor"] = round(naive_rate / floor_rate, 2)
-            results["steady_run_median_seconds"] = round(
-                statistics.median(s for s, _ in steady), 3
-            )
+            results["steady_run_median_seconds"] = round(statistics.median(s for s, _ in steady), 3)
             db.session.remove()
             db.engine.dispose()
     finally:
