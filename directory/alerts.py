@@ -293,19 +293,39 @@ def _region_values() -> str:
     return "region_countries(region, code) AS (VALUES " + ", ".join(pairs) + ")"
 
 
-@functools.cache
-def _follows_match(dialect: str, follows: str, opportunity: str) -> str:
-    """SQL true when a subscriber whose follows JSON is `follows` follows `opportunity`."""
+FOLLOWED = ("opportunity_ids", "kinds", "countries", "regions", "funding", "keywords")
+"""The keys of `Subscriber.follows`; each is a list, and an empty or missing one is no filter."""
 
-    def listed(key: str, alias: str, condition: str = "") -> str:
-        where = f" WHERE {condition}" if condition else ""
-        return f"EXISTS (SELECT 1 FROM {_elements(dialect, follows, key, alias)}{where})"
+
+def _follows_sizes(dialect: str, follows: str) -> str:
+    """Columns `n_<key>`: how many values each key of `follows` lists (0 when absent)."""
+    sizes = []
+    for key in FOLLOWED:
+        if dialect == "sqlite":
+            size = f"COALESCE(json_array_length({follows}, '$.{key}'), 0)"
+        else:
+            target = f"({follows} -> '{key}')"
+            size = (
+                f"json_array_length(CASE WHEN json_typeof({target}) = 'array' "
+                f"THEN {target} ELSE '[]'::json END)"
+            )
+        sizes.append(f"{size} AS n_{key}")
+    return ", ".join(sizes)
+
+
+@functools.cache
+def _follows_match(dialect: str, row: str, opportunity: str) -> str:
+    """SQL true when the subscriber of `row` (its `follows` and `n_*` sizes) follows `opportunity`.
+
+    Only the keys a subscriber uses are read (most use one or none), which keeps the JSON
+    work per (subscriber, deadline) pair small.
+    """
+    follows = f"{row}.follows"
 
     def facet(key: str, alias: str, condition: str, extra_from: str = "") -> str:
         source = _elements(dialect, follows, key, alias)
         return (
-            f"(NOT {listed(key, alias)} OR EXISTS (SELECT 1 FROM {extra_from}{source} "
-            f"WHERE {condition}))"
+            f"({row}.n_{key} = 0 OR EXISTS (SELECT 1 FROM {extra_from}{source} WHERE {condition}))"
         )
 
     o = opportunity
@@ -315,32 +335,33 @@ def _follows_match(dialect: str, follows: str, opportunity: str) -> str:
         f"(CAST(ff.value AS TEXT) = '{name}' AND {o}.offers_{name})"
         for name in ("travel", "accommodation", "fees", "stipend")
     )
-    keywords_listed = listed("keywords", "fw", "length(CAST(fw.value AS TEXT)) > 0")
-    return f"""(CASE WHEN {listed("opportunity_ids", "fi")}
-    THEN {listed("opportunity_ids", "fi", f"CAST(fi.value AS TEXT) = CAST({o}.id AS TEXT)")}
+    ids = _elements(dialect, follows, "opportunity_ids", "fi")
+    countries = facet(
+        "countries",
+        "fc",
+        f"oc.opportunity_id = {o}.id AND oc.country_code = upper(CAST(fc.value AS TEXT))",
+        "opportunity_countries oc, ",
+    )
+    regions = facet(
+        "regions",
+        "fr",
+        f"oc.opportunity_id = {o}.id AND rc.code = oc.country_code "
+        "AND rc.region = CAST(fr.value AS TEXT)",
+        "opportunity_countries oc, region_countries rc, ",
+    )
+    keywords = facet(
+        "keywords",
+        "fw",
+        f"length(CAST(fw.value AS TEXT)) > 0 AND ({contains}(lower({o}.title), {keyword}) > 0 "
+        f"OR {contains}(lower({o}.summary_text), {keyword}) > 0)",
+    )
+    return f"""(CASE WHEN {row}.n_opportunity_ids > 0
+    THEN EXISTS (SELECT 1 FROM {ids} WHERE CAST(fi.value AS TEXT) = CAST({o}.id AS TEXT))
     ELSE {facet("kinds", "fk", f"CAST(fk.value AS TEXT) = {o}.kind")}
-     AND {
-        facet(
-            "countries",
-            "fc",
-            f"oc.opportunity_id = {o}.id AND oc.country_code = upper(CAST(fc.value AS TEXT))",
-            "opportunity_countries oc, ",
-        )
-    }
-     AND {
-        facet(
-            "regions",
-            "fr",
-            f"oc.opportunity_id = {o}.id AND rc.code = oc.country_code "
-            "AND rc.region = CAST(fr.value AS TEXT)",
-            "opportunity_countries oc, region_countries rc, ",
-        )
-    }
+     AND {countries}
+     AND {regions}
      AND {facet("funding", "ff", funding)}
-     AND (NOT {keywords_listed} OR EXISTS (SELECT 1 FROM {
-        _elements(dialect, follows, "keywords", "fw")
-    } WHERE length(CAST(fw.value AS TEXT)) > 0 AND ({contains}(lower({o}.title), {keyword}) > 0
-        OR {contains}(lower({o}.summary_text), {keyword}) > 0)))
+     AND {keywords}
     END)"""
 
 
@@ -374,10 +395,11 @@ def _sql_plan(dialect: str) -> str:
     lead = _elements(dialect, "s.lead_days", None, "l")
     due = _epoch(dialect, "d.due_at")
     head, tail = _insert(dialect)
-    match = _follows_match(dialect, "sl.follows", "o")
+    match = _follows_match(dialect, "sl", "o")
     return f"""WITH {_region_values()},
 sl AS MATERIALIZED (
-  SELECT s.id AS subscriber_id, s.follows AS follows, CAST(l.value AS INTEGER) AS lead,
+  SELECT s.id AS subscriber_id, s.follows AS follows, {_follows_sizes(dialect, "s.follows")},
+         CAST(l.value AS INTEGER) AS lead,
          s.buffer_days + CAST(l.value AS INTEGER) AS days,
          CASE WHEN p.subscriber_id IS NULL OR p.settings <> {_settings_text("s")}
               THEN 1 ELSE 0 END AS fresh
@@ -395,6 +417,7 @@ dl AS MATERIALIZED (
   LEFT JOIN alert_plans ap ON ap.deadline_id = d.id
   WHERE o.status = 'published' AND d.due_at > :now AND d.due_at <= :horizon
 ),
+fresh AS MATERIALIZED (SELECT * FROM sl WHERE fresh = 1),
 offsets AS MATERIALIZED (SELECT DISTINCT days FROM sl),
 crossed AS MATERIALIZED (
   SELECT dl.deadline_id, dl.due_at, dl.opportunity_id, offsets.days
@@ -409,9 +432,9 @@ JOIN opportunities o ON o.id = c.opportunity_id
 WHERE {match}
 UNION
 SELECT sl.subscriber_id, dl.deadline_id, sl.lead, dl.due_at, 'reminder', 'due', 0, :now, :now
-FROM sl JOIN dl ON dl.due_epoch - sl.days * 86400 <= :now_epoch
+FROM fresh sl CROSS JOIN dl
 JOIN opportunities o ON o.id = dl.opportunity_id
-WHERE sl.fresh = 1 AND {match}{tail}"""
+WHERE dl.due_epoch - sl.days * 86400 <= :now_epoch AND {match}{tail}"""
 
 
 @functools.cache
