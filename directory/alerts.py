@@ -30,7 +30,6 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -38,7 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_datetime
 from flask import Flask, current_app
-from flask_babel import force_locale, ngettext
+from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, text, update
 
@@ -698,58 +697,44 @@ def send_due(
     started = time.monotonic()
     pacer = Pacer(settings.max_per_second)
     sender = _envelope_sender()
-    compose_in_app = functools.partial(_compose_in, current_app._get_current_object(), now=now)
     while True:
         claimed = claim_batch(now, runner, settings)
         if not claimed:
             return
         emails = build_emails(claimed, now, report, compose_now=False)
-        composer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alerts-compose")
-        composed = composer.map(compose_in_app, emails)
-        try:
-            with relay() as smtp:
-                for position, email in enumerate(emails):
-                    email.subject, email.message = next(composed)
-                    current = now + timedelta(seconds=time.monotonic() - started)
-                    if email.soonest_due_at <= current:
-                        _finish(
-                            email.delivery_ids, "missed", now, "its deadline passed while sending"
-                        )
-                        report.missed += len(email.delivery_ids)
-                        continue
-                    if smtp.reconnects > MAX_RECONNECTS:
-                        _release(emails[position:], now, "the relay kept dropping the connection")
-                        report.retrying += sum(len(e.delivery_ids) for e in emails[position:])
-                        break
-                    pacer.wait()
-                    try:
-                        refused = smtp.get().sendmail(sender, [email.to], email.message)
-                        if refused:
-                            raise smtplib.SMTPRecipientsRefused(refused)
-                    except MailError as error:
-                        log.error("alerts: %s; the rest wait for the next run", error)
-                        _release(emails[position:], now, str(error))
-                        report.retrying += sum(len(e.delivery_ids) for e in emails[position:])
-                        return
-                    except (smtplib.SMTPException, OSError) as error:
-                        refusal = classify(error)
-                        _refused(email, refusal, now, report)
-                        if refusal.reconnect:
-                            smtp.drop()
-                        continue
-                    _finish(email.delivery_ids, "sent", now)
-                    report.sent += len(email.delivery_ids)
-                    report.emails_sent += 1
-                    if after_send is not None:
-                        after_send(report.emails_sent)
-        finally:
-            composer.shutdown(wait=True, cancel_futures=True)
-
-
-def _compose_in(app: Flask, email: Email, now: datetime) -> tuple[str, bytes]:
-    """Compose in the worker thread, which renders the next emails while this one is sent."""
-    with app.app_context():
-        return compose(email.alerts, now)
+        with relay() as smtp:
+            for position, email in enumerate(emails):
+                email.subject, email.message = compose(email.alerts, now)
+                current = now + timedelta(seconds=time.monotonic() - started)
+                if email.soonest_due_at <= current:
+                    _finish(email.delivery_ids, "missed", now, "its deadline passed while sending")
+                    report.missed += len(email.delivery_ids)
+                    continue
+                if smtp.reconnects > MAX_RECONNECTS:
+                    _release(emails[position:], now, "the relay kept dropping the connection")
+                    report.retrying += sum(len(e.delivery_ids) for e in emails[position:])
+                    break
+                pacer.wait()
+                try:
+                    refused = smtp.get().sendmail(sender, [email.to], email.message)
+                    if refused:
+                        raise smtplib.SMTPRecipientsRefused(refused)
+                except MailError as error:
+                    log.error("alerts: %s; the rest wait for the next run", error)
+                    _release(emails[position:], now, str(error))
+                    report.retrying += sum(len(e.delivery_ids) for e in emails[position:])
+                    return
+                except (smtplib.SMTPException, OSError) as error:
+                    refusal = classify(error)
+                    _refused(email, refusal, now, report)
+                    if refusal.reconnect:
+                        smtp.drop()
+                    continue
+                _finish(email.delivery_ids, "sent", now)
+                report.sent += len(email.delivery_ids)
+                report.emails_sent += 1
+                if after_send is not None:
+                    after_send(report.emails_sent)
 
 
 def build_emails(
@@ -782,11 +767,17 @@ def build_emails(
     return emails
 
 
+_FINISH = text(
+    "UPDATE alert_deliveries SET status = :status, last_error = :error, "
+    "sent_at = COALESCE(:sent_at, sent_at) WHERE id = :id"
+).bindparams(bindparam("sent_at", type_=UTCDateTime))
+"""Record one outcome: a plain statement, as it runs once per email sent."""
+
+
 def _finish(ids: list[int], status: str, now: datetime, error: str | None = None) -> None:
-    values: dict = {"status": status, "last_error": error}
-    if status == "sent":
-        values["sent_at"] = now
-    db.session.execute(bulk_update(AlertDelivery).where(AlertDelivery.id.in_(ids)).values(**values))
+    sent_at = now if status == "sent" else None
+    params = [{"status": status, "error": error, "sent_at": sent_at, "id": i} for i in ids]
+    db.session.connection().execute(_FINISH, params)
     db.session.commit()
 
 
@@ -867,7 +858,32 @@ class AlertItem:
     evidence: str
     zone_stated: bool
     work_by: str | None
-    """When the subscriber's buffer is set: the date to be ready by."""
+    """When the subscriber's buffer is set: a sentence giving the date to be ready by."""
+
+
+_LABELS: dict[str, dict[str, str]] = {}
+
+
+def email_labels() -> dict[str, str]:
+    """The fixed wording of alert emails in the current language, translated once per language.
+
+    Rendering two templates per email calls gettext for each phrase; looked up once, the
+    phrases cost nothing per email.
+    """
+    language = str(get_locale() or "en")
+    labels = _LABELS.get(language)
+    if labels is None:
+        labels = {
+            "extended": _("Extended"),
+            "moved": _("Moved earlier"),
+            "no_zone": _("The listing states no time zone: this is the earliest it could close."),
+            "says": _("The listing says:"),
+            "apply": _("Apply or read more"),
+            "manage": _("Change what you follow, or pause your alerts"),
+            "unsubscribe": _("Unsubscribe"),
+        }
+        _LABELS[language] = labels
+    return labels
 
 
 def subscriber_zone(name: str | None) -> ZoneInfo:
@@ -910,7 +926,12 @@ def alert_items(alerts: list[DueAlert], now: datetime) -> list[AlertItem]:
         kind = "extended" if "extended" in kinds else "moved" if "moved" in kinds else "reminder"
         work_by = None
         if first.buffer_days:
-            work_by = local_moment(first.due_at - timedelta(days=first.buffer_days), zone, language)
+            ready = local_moment(first.due_at - timedelta(days=first.buffer_days), zone, language)
+            work_by = _(
+                "With your %(num)d-day margin, be ready by %(moment)s.",
+                num=first.buffer_days,
+                moment=ready,
+            )
         items.append(
             AlertItem(
                 kind=kind,
@@ -971,12 +992,20 @@ def compose(alerts: list[DueAlert], now: datetime) -> tuple[str, bytes]:
     with force_locale(language):
         items = alert_items(alerts, now)
         subject = alert_subject(items)
+        buffer_note = None
+        if first.buffer_days:
+            buffer_note = _(
+                "Alerts count back from each deadline minus the %(num)d days of margin "
+                "you asked for.",
+                num=first.buffer_days,
+            )
         text_body, html_body = render(
             "alert",
             subject=subject,
             lang=language,
             items=items,
-            buffer_days=first.buffer_days,
+            labels=email_labels(),
+            buffer_note=buffer_note,
             manage_url=manage_url(subscriber),
             unsubscribe_url=unsubscribe,
         )
