@@ -14,9 +14,12 @@ A run has three steps, each safe to repeat and to run in two processes at once:
    SMTP connection per batch; each outcome is committed as soon as the relay answers.
 
 Following is matched in SQL against `Subscriber.follows` with the list's meaning: values of
-one facet are alternatives, facets must all hold (countries and regions included, as in
-`directory.queries`). Keywords are matched as case-insensitive substrings of the title or
-summary (any keyword), not with the full-text search. No Flask request is used here.
+one facet are alternatives, and kinds, places, funding and keywords must all hold. Places
+differ from the list in one way: chosen countries and regions are one set of places (a
+listing in Peru matches "Africa, Peru"), as the subscribe form says ("a region covers all
+its countries"), where the list page would require both. Keywords are matched as
+case-insensitive substrings of the title or summary (any keyword), not with the full-text
+search. No Flask request is used here.
 """
 
 from __future__ import annotations
@@ -335,18 +338,21 @@ def _follows_match(dialect: str, row: str, opportunity: str) -> str:
         for name in ("travel", "accommodation", "fees", "stipend")
     )
     ids = _elements(dialect, follows, "opportunity_ids", "fi")
-    countries = facet(
-        "countries",
-        "fc",
-        f"oc.opportunity_id = {o}.id AND oc.country_code = upper(CAST(fc.value AS TEXT))",
-        "opportunity_countries oc, ",
+    in_countries = (
+        f"EXISTS (SELECT 1 FROM opportunity_countries oc, "
+        f"{_elements(dialect, follows, 'countries', 'fc')} "
+        f"WHERE oc.opportunity_id = {o}.id AND oc.country_code = upper(CAST(fc.value AS TEXT)))"
     )
-    regions = facet(
-        "regions",
-        "fr",
-        f"oc.opportunity_id = {o}.id AND rc.code = oc.country_code "
-        "AND rc.region = CAST(fr.value AS TEXT)",
-        "opportunity_countries oc, region_countries rc, ",
+    in_regions = (
+        f"EXISTS (SELECT 1 FROM opportunity_countries oc, region_countries rc, "
+        f"{_elements(dialect, follows, 'regions', 'fr')} "
+        f"WHERE oc.opportunity_id = {o}.id AND rc.code = oc.country_code "
+        "AND rc.region = CAST(fr.value AS TEXT))"
+    )
+    places = (
+        f"(({row}.n_countries = 0 AND {row}.n_regions = 0) "
+        f"OR ({row}.n_countries > 0 AND {in_countries}) "
+        f"OR ({row}.n_regions > 0 AND {in_regions}))"
     )
     keywords = facet(
         "keywords",
@@ -357,8 +363,7 @@ def _follows_match(dialect: str, row: str, opportunity: str) -> str:
     return f"""(CASE WHEN {row}.n_opportunity_ids > 0
     THEN EXISTS (SELECT 1 FROM {ids} WHERE CAST(fi.value AS TEXT) = CAST({o}.id AS TEXT))
     ELSE {facet("kinds", "fk", f"CAST(fk.value AS TEXT) = {o}.kind")}
-     AND {countries}
-     AND {regions}
+     AND {places}
      AND {facet("funding", "ff", funding)}
      AND {keywords}
     END)"""

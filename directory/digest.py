@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from flask import current_app
@@ -35,7 +35,7 @@ from .alerts import (
 from .extensions import db
 from .filters import Filters, query_args
 from .mail import RETRY_DELAYS, as_wire, build_message, render
-from .models import DigestDelivery, Opportunity, Subscriber, UTCDateTime
+from .models import DigestDelivery, Opportunity, OpportunityCountry, Subscriber, UTCDateTime
 from .queries import conditions_for
 from .regions import REGIONS
 from .subscriptions import manage_url, unsubscribe_url
@@ -98,7 +98,17 @@ def keywords_of(follows: dict | None) -> list[str]:
 def new_listings(follows: dict | None, now: datetime, limit: int = MAX_LISTINGS + 1) -> list:
     """Open listings first seen in the week before `now` that the subscriber follows."""
     dialect = db.engine.dialect.name
-    conditions = conditions_for(follows_filters(follows), now, dialect)
+    filters = follows_filters(follows)
+    conditions = conditions_for(replace(filters, countries=(), regions=()), now, dialect)
+    places = set(filters.countries) | {c for r in filters.regions for c in REGIONS[r]}
+    if places:
+        conditions.append(
+            Opportunity.id.in_(
+                select(OpportunityCountry.opportunity_id).where(
+                    OpportunityCountry.country_code.in_(sorted(places))
+                )
+            )
+        )
     conditions += [Opportunity.first_seen_at > now - WEEK, Opportunity.first_seen_at <= now]
     words = keywords_of(follows)
     if words:
@@ -124,10 +134,18 @@ def new_listings(follows: dict | None, now: datetime, limit: int = MAX_LISTINGS 
 
 
 def see_all_url(follows: dict | None) -> str:
-    """The same search on the site, newest first (one keyword becomes the search words)."""
+    """The same search on the site, newest first.
+
+    The list can say less than a subscription: one keyword becomes its search words (it
+    requires every word), and countries together with regions are left out (it requires
+    both), so the link shows at least everything the digest chose from.
+    """
     words = keywords_of(follows)
     extra = {"q": words[0]} if len(words) == 1 else {}
-    args = MultiDict(query_args(follows_filters(follows), sort="newest"))
+    filters = follows_filters(follows)
+    if filters.countries and filters.regions:
+        filters = replace(filters, countries=(), regions=())
+    args = MultiDict(query_args(filters, sort="newest"))
     for name, value in extra.items():
         args.add(name, value)
     return site_url("browse.index", **args.to_dict(flat=False))

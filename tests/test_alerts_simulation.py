@@ -80,9 +80,11 @@ class SimSubscriber:
         regions = self.follows.get("regions")
         if kinds and listing.kind not in kinds:
             return False
-        if countries and listing.country not in countries:
-            return False
-        return not regions or any(listing.country in REGIONS[r] for r in regions)
+        if not countries and not regions:
+            return True
+        return listing.country in (countries or ()) or any(
+            listing.country in REGIONS[r] for r in regions or ()
+        )
 
     def active(self, moment: datetime) -> bool:
         return self.starts_at <= moment and (self.ends_at is None or moment < self.ends_at)
