@@ -300,71 +300,69 @@ FOLLOWED = ("opportunity_ids", "kinds", "countries", "regions", "funding", "keyw
 
 
 def _follows_sizes(dialect: str, follows: str) -> str:
-    """Columns `n_<key>`: how many values each key of `follows` lists (0 when absent)."""
-    sizes = []
+    """Columns read once per subscriber: `n_<key>`, how many values each key of `follows` lists
+    (0 when absent), and `t_<key>`, the list as JSON text, searched for `"value"` tokens."""
+    columns = []
     for key in FOLLOWED:
         if dialect == "sqlite":
             size = f"COALESCE(json_array_length({follows}, '$.{key}'), 0)"
+            listed = f"COALESCE(json_extract({follows}, '$.{key}'), '')"
         else:
             target = f"({follows} -> '{key}')"
             size = (
                 f"json_array_length(CASE WHEN json_typeof({target}) = 'array' "
                 f"THEN {target} ELSE '[]'::json END)"
             )
-        sizes.append(f"{size} AS n_{key}")
-    return ", ".join(sizes)
+            listed = f"COALESCE(CAST({target} AS TEXT), '')"
+        if key == "countries":
+            listed = f"upper({listed})"
+        if key == "opportunity_ids":
+            listed = f"replace(replace(replace({listed}, ' ', ''), '[', ','), ']', ',')"
+        columns.append(f"{size} AS n_{key}, {listed} AS t_{key}")
+    return ", ".join(columns)
 
 
 @functools.cache
 def _follows_match(dialect: str, row: str, opportunity: str) -> str:
-    """SQL true when the subscriber of `row` (its `follows` and `n_*` sizes) follows `opportunity`.
+    """SQL true when the subscriber of `row` (its `n_*` sizes and `t_*` lists) follows
+    `opportunity`.
 
-    Only the keys a subscriber uses are read (most use one or none), which keeps the JSON
-    work per (subscriber, deadline) pair small.
+    Values are found as `"value"` tokens in the list's JSON text (kinds, countries, regions and
+    funding are plain slugs and codes), a string search per (subscriber, deadline) pair rather
+    than a JSON parse; keywords, matched as substrings, are read with the JSON functions.
     """
-    follows = f"{row}.follows"
-
-    def facet(key: str, alias: str, condition: str, extra_from: str = "") -> str:
-        source = _elements(dialect, follows, key, alias)
-        return (
-            f"({row}.n_{key} = 0 OR EXISTS (SELECT 1 FROM {extra_from}{source} WHERE {condition}))"
-        )
-
     o = opportunity
     contains = "instr" if dialect == "sqlite" else "strpos"
-    keyword = "lower(CAST(fw.value AS TEXT))"
+
+    def has(key: str, value: str) -> str:
+        return f"{contains}({row}.t_{key}, '\"' || {value} || '\"') > 0"
+
     funding = " OR ".join(
-        f"(CAST(ff.value AS TEXT) = '{name}' AND {o}.offers_{name})"
+        f"({o}.offers_{name} AND {contains}({row}.t_funding, '\"{name}\"') > 0)"
         for name in ("travel", "accommodation", "fees", "stipend")
     )
-    ids = _elements(dialect, follows, "opportunity_ids", "fi")
     in_countries = (
-        f"EXISTS (SELECT 1 FROM opportunity_countries oc, "
-        f"{_elements(dialect, follows, 'countries', 'fc')} "
-        f"WHERE oc.opportunity_id = {o}.id AND oc.country_code = upper(CAST(fc.value AS TEXT)))"
+        f"EXISTS (SELECT 1 FROM opportunity_countries oc WHERE oc.opportunity_id = {o}.id "
+        f"AND {has('countries', 'oc.country_code')})"
     )
     in_regions = (
-        f"EXISTS (SELECT 1 FROM opportunity_countries oc, region_countries rc, "
-        f"{_elements(dialect, follows, 'regions', 'fr')} "
-        f"WHERE oc.opportunity_id = {o}.id AND rc.code = oc.country_code "
-        "AND rc.region = CAST(fr.value AS TEXT))"
+        f"EXISTS (SELECT 1 FROM opportunity_regions r WHERE r.opportunity_id = {o}.id "
+        f"AND {has('regions', 'r.region')})"
     )
-    places = (
-        f"(({row}.n_countries = 0 AND {row}.n_regions = 0) "
-        f"OR ({row}.n_countries > 0 AND {in_countries}) "
-        f"OR ({row}.n_regions > 0 AND {in_regions}))"
-    )
-    keywords = facet(
-        "keywords",
-        "fw",
-        f"length(CAST(fw.value AS TEXT)) > 0 AND ({contains}(lower({o}.title), {keyword}) > 0 "
-        f"OR {contains}(lower({o}.summary_text), {keyword}) > 0)",
+    keyword = "lower(CAST(fw.value AS TEXT))"
+    keywords = (
+        f"({row}.n_keywords = 0 OR EXISTS (SELECT 1 FROM "
+        f"{_elements(dialect, f'{row}.follows', 'keywords', 'fw')} "
+        f"WHERE length(CAST(fw.value AS TEXT)) > 0 AND ({contains}(lower({o}.title), {keyword}) > 0 "
+        f"OR {contains}(lower({o}.summary_text), {keyword}) > 0)))"
     )
     return f"""(CASE WHEN {row}.n_opportunity_ids > 0
-    THEN EXISTS (SELECT 1 FROM {ids} WHERE CAST(fi.value AS TEXT) = CAST({o}.id AS TEXT))
-    ELSE {facet("kinds", "fk", f"CAST(fk.value AS TEXT) = {o}.kind")}
-     AND {places}
-     AND {facet("funding", "ff", funding)}
+    THEN {contains}({row}.t_opportunity_ids, ',' || CAST({o}.id AS TEXT) || ',') > 0
+    ELSE ({row}.n_kinds = 0 OR {has("kinds", f"{o}.kind")})
+     AND (({row}.n_countries = 0 AND {row}.n_regions = 0)
+          OR ({row}.n_countries > 0 AND {in_countries})
+          OR ({row}.n_regions > 0 AND {in_regions}))
+     AND ({row}.n_funding = 0 OR {funding})
      AND {keywords}
     END)"""
 
@@ -422,6 +420,11 @@ dl AS MATERIALIZED (
   WHERE o.status = 'published' AND d.due_at > :now AND d.due_at <= :horizon
 ),
 fresh AS MATERIALIZED (SELECT * FROM sl WHERE fresh = 1),
+opportunity_regions AS MATERIALIZED (
+  SELECT DISTINCT oc.opportunity_id, rc.region
+  FROM opportunity_countries oc JOIN region_countries rc ON rc.code = oc.country_code
+  WHERE oc.opportunity_id IN (SELECT opportunity_id FROM dl)
+),
 offsets AS MATERIALIZED (SELECT DISTINCT days FROM sl),
 crossed AS MATERIALIZED (
   SELECT dl.deadline_id, dl.due_at, dl.opportunity_id, offsets.days
