@@ -241,6 +241,11 @@ def prepare_emails(count: int, moment: datetime) -> None:
             )
     db.session.execute(insert(AlertDelivery), batch)
     db.session.commit()
+    if db.engine.dialect.name == "postgresql":  # as autovacuum would after the big delete
+        with db.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+                text("VACUUM ANALYZE alert_deliveries")
+            )
 
 
 def main() -> None:
