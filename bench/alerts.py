@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import smtplib
 import statistics
 import subprocess
@@ -343,6 +344,7 @@ def main() -> None:
     finally:
         sink.stdin.close()
         sink.wait(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)
     results["load_average"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(results, indent=2))
 
