@@ -17,8 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.slow
 def test_the_alerts_bench_runs_end_to_end():
     result = subprocess.run(
-        [sys.executable, "bench/alerts.py", "--subscribers", "300", "--deadlines", "120"]
-        + ["--emails", "40", "--runs", "2"],
+        [
+            *(sys.executable, "bench/alerts.py"),
+            *("--subscribers", "300", "--deadlines", "120", "--emails", "40", "--runs", "2"),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
