@@ -617,3 +617,14 @@ def test_non_ascii_subjects_and_bodies_arrive_intact(
     assert "Bolsa de investigação — São Paulo" in mail.message.get_body(("plain",)).get_content()
     assert "São Paulo" in mail.message.get_body(("html",)).get_content()
     assert "março" in mail.message.get_body(("plain",)).get_content()
+
+
+def test_the_scheduler_runs_the_alerts_at_the_configured_interval_and_the_digest(app_config):
+    from directory import create_app
+    from directory.scheduler import JOBS
+
+    create_app({**app_config, "ALERTS_INTERVAL_MINUTES": 5})
+
+    jobs = {job.name: job.every for job in JOBS}
+    assert jobs["send alerts"] == timedelta(minutes=5)
+    assert jobs["weekly digest"] == timedelta(hours=1)
