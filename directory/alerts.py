@@ -951,7 +951,7 @@ def alert_items(alerts: list[DueAlert], now: datetime) -> list[AlertItem]:
                 title=first.title,
                 detail_url=site_url("browse.detail", opportunity_id=first.opportunity_id),
                 link=first.link,
-                deadline_label=_(DEADLINE_KIND_LABELS.get(first.deadline_kind, "Deadline")),
+                deadline_label=str(DEADLINE_KIND_LABELS.get(first.deadline_kind) or _("Deadline")),
                 closes=local_moment(first.due_at, zone, language),
                 countdown=time_left(first.due_at, now),
                 evidence=first.evidence,

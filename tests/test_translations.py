@@ -32,7 +32,7 @@ CATALOGUES = ROOT / "directory" / "translations"
 TRANSLATED = [code for code in LANGUAGES if code != "en"]
 
 SAME_BY_DESIGN: dict[str, set[str]] = {
-    "es": {"Asia", "Australia", "Error:", "no"},
+    "es": {"%(countdown)s: %(title)s", "Asia", "Australia", "Error:", "no"},
     "fr": {
         "Contact",
         "Date",
@@ -45,7 +45,16 @@ SAME_BY_DESIGN: dict[str, set[str]] = {
         "Sources",
         "active",
     },
-    "pt": {"Feed", "Link", "Online", "Site", "feed", "feed (Atom)", "online"},
+    "pt": {
+        "%(countdown)s: %(title)s",
+        "Feed",
+        "Link",
+        "Online",
+        "Site",
+        "feed",
+        "feed (Atom)",
+        "online",
+    },
 }
 """Messages whose translation is the English text itself, on purpose (a word both languages
 share). Anything else left identical counts as untranslated."""
@@ -717,3 +726,67 @@ def test_the_switcher_never_links_to_an_address_that_only_takes_a_form(app, admi
     ).get_data(as_text=True)
     assert '<a href="/?hl=fr" hreflang="fr"' in page
     assert admin_client.get("/?hl=fr").status_code == 200
+
+
+# --- alerts: the delivery log and the alert and digest emails ---------------------------------
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_the_delivery_log_is_in_the_moderators_language(admin_client, language):
+    admin_client.set_cookie("hl", language)
+    for url in ("/admin/deliveries", "/admin/deliveries?status=missed"):
+        page = admin_client.get(url)
+        assert page.status_code == 200
+        assert_translated(page.get_data(as_text=True), language, url)
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_alert_and_digest_emails_are_in_the_subscribers_language(app, listed, language):
+    from directory.alerts import DueAlert, compose
+    from directory.digest import compose_digest
+
+    open_one = listed[0]
+    deadline = open_one.deadlines[0]
+    subscriber = Subscriber(
+        email="reader@example.org", status="active", language=language, buffer_days=3
+    )
+    db.session.add(subscriber)
+    db.session.commit()
+    alerts = [
+        DueAlert(
+            id=number,
+            kind=kind,
+            lead_days=14,
+            deadline_due_at=deadline.due_at,
+            subscriber_id=subscriber.id,
+            email=subscriber.email,
+            language=language,
+            time_zone="America/Lima",
+            buffer_days=3,
+            subscriber_status="active",
+            deadline_kind=deadline_kind,
+            due_at=deadline.due_at + timedelta(days=number),
+            deadline_zone=zone,
+            evidence="Plazo: 19 de diciembre",
+            opportunity_id=open_one.id,
+            title=open_one.title,
+            link=open_one.link,
+            opportunity_status="published",
+        )
+        for number, (kind, deadline_kind, zone) in enumerate(
+            (
+                ("reminder", "application", None),
+                ("extended", "travel_support", "America/Bogota"),
+                ("moved", "registration", "UTC"),
+            )
+        )
+    ]
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        emails = {
+            "alert": compose(alerts, utcnow())[1],
+            "alert, extended first": compose(alerts[1:], utcnow())[1],
+            "digest": compose_digest(subscriber, [open_one, listed[2]], utcnow()),
+        }
+    for name, email in emails.items():
+        assert_email_translated(name, email, language)
+        assert f'<html lang="{language}">' in _email_parts(email)[2]

@@ -1,7 +1,7 @@
 """Remember the language of submitters and moderators
 
 Revision ID: 7927342fc5a0
-Revises: 1359da8b116a
+Revises: 5da003bfc774
 Create Date: 2026-11-29 14:35:20.649022
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "7927342fc5a0"
-down_revision = "1359da8b116a"
+down_revision = "5da003bfc774"
 branch_labels = None
 depends_on = None
 
