@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_datetime
+from babel.dates import format_date
 from flask import Flask, current_app
 from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
@@ -48,6 +48,7 @@ from feeds.closing import is_zone_known
 
 from .display import DEADLINE_KIND_LABELS
 from .extensions import db
+from .i18n import FORMAT_LOCALES
 from .mail import RETRY_DELAYS, MailError, as_wire, build_message, render, smtp_connection
 from .models import AlertDelivery, AlertRun, Deadline, Opportunity, Subscriber, UTCDateTime
 from .regions import REGIONS
@@ -908,8 +909,11 @@ def subscriber_zone(name: str | None) -> ZoneInfo:
 
 
 def local_moment(moment: datetime, zone: ZoneInfo, language: str) -> str:
-    """A moment in the subscriber's zone and language: "Tuesday 14 April 2027, 23:59 (Europe/Paris)"."""
-    written = format_datetime(moment, "EEEE d MMMM y, HH:mm", tzinfo=zone, locale=language)
+    """A moment in the subscriber's zone and language, its date as the language writes it in
+    full: "Wednesday, 14 April 2027, 23:59 (Europe/Paris)", "miércoles, 14 de abril de 2027…"."""
+    locale = FORMAT_LOCALES.get(language, language)
+    local = moment.astimezone(zone)
+    written = f"{format_date(local, 'full', locale=locale)}, {local:%H:%M}"
     return f"{written} ({zone.key})"
 
 

@@ -790,3 +790,21 @@ def test_alert_and_digest_emails_are_in_the_subscribers_language(app, listed, la
     for name, email in emails.items():
         assert_email_translated(name, email, language)
         assert f'<html lang="{language}">' in _email_parts(email)[2]
+
+
+@pytest.mark.parametrize(
+    ("language", "written"),
+    [
+        ("en", "Wednesday, 14 April 2027, 23:59 (Europe/Paris)"),
+        ("es", "miércoles, 14 de abril de 2027, 23:59 (Europe/Paris)"),
+        ("fr", "mercredi 14 avril 2027, 23:59 (Europe/Paris)"),
+        ("pt", "quarta-feira, 14 de abril de 2027, 23:59 (Europe/Paris)"),
+    ],
+)
+def test_alert_emails_write_moments_as_each_language_does(language, written):
+    from zoneinfo import ZoneInfo
+
+    from directory.alerts import local_moment
+
+    moment = datetime(2027, 4, 14, 21, 59, tzinfo=UTC)
+    assert local_moment(moment, ZoneInfo("Europe/Paris"), language) == written
