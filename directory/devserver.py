@@ -77,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     return status
 
 
+STOP_GRACE_SECONDS = 25
+"""How long a job in progress (a feed fetch, a batch of mail) may take to finish on Ctrl-C."""
+
+
 def _interrupt(signum: int, frame: object) -> None:
     """Treat SIGTERM like Ctrl-C, so both stop the children the same way."""
     raise KeyboardInterrupt
@@ -86,11 +90,16 @@ def _stop(children: list[subprocess.Popen]) -> None:
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGINT)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
     for child in children:
         try:
             child.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
+            print(
+                f"{' '.join(map(str, child.args))} did not stop within "
+                f"{STOP_GRACE_SECONDS} s; killed",
+                file=sys.stderr,
+            )
             child.kill()
             child.wait()
 

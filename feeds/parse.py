@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import feedparser
 
-from .text import html_to_text, sanitize_html
+from .text import has_active_content, html_to_text, sanitize_html
 from .types import Entry
 
 log = logging.getLogger(__name__)
@@ -188,10 +188,12 @@ def _normalise_all(
 ) -> ParsedFeed:
     entries: list[Entry] = []
     seen: set[str] = set()
-    skipped = repeated = 0
+    skipped = repeated = scripted = 0
     for index, item in enumerate(items):
         try:
-            entry = _normalise(fields_of(item), language)
+            fields = fields_of(item)
+            scripted += has_active_content(fields.get("body") or "")
+            entry = _normalise(fields, language)
         except Exception as error:  # one bad entry never fails the feed
             log.warning("skipping entry %d: %s", index, error)
             skipped += 1
@@ -208,6 +210,10 @@ def _normalise_all(
         warnings.append(f"{skipped} entries skipped: no title, text or link")
     if repeated:
         warnings.append(f"{repeated} entries repeated an id already seen in this feed")
+    if scripted:
+        warnings.append(
+            f"removed scripts, event handlers or javascript: links from {scripted} entries"
+        )
     return ParsedFeed(
         title=_clean_title(title or "") or None,
         language=language,

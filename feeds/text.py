@@ -39,6 +39,7 @@ _BLOCK_BOUNDARY = re.compile(
     r"|<\s*(?:p|div|li|h[1-6]|tr|blockquote|pre|section|article)(?:\s[^>]*)?>",
     re.IGNORECASE,
 )
+_ACTIVE_CONTENT = re.compile(r"<\s*script\b|javascript\s*:|<[^>]*\son[a-z]+\s*=", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
@@ -52,6 +53,14 @@ def sanitize_html(markup: str) -> str:
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="noopener nofollow ugc",
     )
+
+
+def has_active_content(markup: str) -> bool:
+    """Whether a fragment carries scripts, event handlers or `javascript:` links.
+
+    `sanitize_html` removes them all; this only tells the operator that a feed sends them.
+    """
+    return bool(_ACTIVE_CONTENT.search(markup))
 
 
 def html_to_text(markup: str) -> str:

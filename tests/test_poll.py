@@ -275,6 +275,16 @@ def test_scripts_and_javascript_links_never_reach_the_database(
         assert unsafe not in stored.summary_html
         assert unsafe not in stored.summary_text.replace("alert(1)", "")
     assert 'href="https://example.org/apply"' in stored.summary_html
+    assert "removed scripts, event handlers or javascript: links from 1 entries" in (
+        source.last_warning or ""
+    )
+
+
+def test_plain_entries_record_no_active_content_warning(httpserver, add_source, poll):
+    serve(httpserver, rss_feed(rss_item(1, description="<p>Apply <b>online</b> by 1 May.</p>")))
+    source = add_source()
+    poll(source)
+    assert "scripts" not in (source.last_warning or "")
 
 
 def test_500_backs_off_then_recovery_resets_the_source(httpserver, add_source, poll):
