@@ -25,6 +25,7 @@ import os
 import platform
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -204,13 +205,15 @@ def publish_feeds(server: FeedServer, feeds: int, entries: int) -> list[str]:
 
 
 def add_sources(url: str, urls: list[str]) -> None:
-    """The feeds as sources, due at once, as `feeds add` would store them."""
-    from sqlalchemy import create_engine, insert
+    """The feeds as sources, due at once, as `feeds add` would store them; the seeded sources
+    (made-up addresses that do not resolve) are paused, so the scheduler polls only these."""
+    from sqlalchemy import create_engine, insert, update
 
     from directory.models import Source, utcnow
 
     engine = create_engine(url)
     with engine.begin() as connection:
+        connection.execute(update(Source).values(status="paused"))
         connection.execute(
             insert(Source),
             [
@@ -254,6 +257,62 @@ def ingestion_progress(url: str, prefix: str = "Drill feed") -> dict[str, int]:
     return {"sources_fetched": fetched, "sources_failing": failing, "opportunities": listed}
 
 
+COUNTED = ("opportunities", "deadlines", "opportunity_countries", "sources", "source_entries")
+
+
+def table_counts(url: str) -> dict[str, int]:
+    """Rows in the tables a backup must keep."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        counts = {t: connection.scalar(text(f"SELECT count(*) FROM {t}")) for t in COUNTED}
+    engine.dispose()
+    return counts
+
+
+def backup_and_restore(url: str, folder: Path) -> dict[str, object]:
+    """Back the database up while the site runs, as docs/deploy.md says, restore the copy into
+    a new database, and compare what the two hold."""
+    from sqlalchemy.engine import make_url
+
+    before = table_counts(url)
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        copy = folder / "backup.sqlite3"
+        commands = [["sqlite3", parsed.database, f".backup '{copy}'"]]
+        restored = f"sqlite:///{copy}"
+        cleanup: list[list[str]] = []
+    else:
+        dump = folder / "backup.dump"
+        target = f"{parsed.database}_restored"
+        server = [f"--host={parsed.host}", f"--port={parsed.port or 5432}"]
+        server += [f"--username={parsed.username}"] if parsed.username else []
+        restored = parsed.set(database=target).render_as_string(hide_password=False)
+        libpq = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+        cleanup = [["dropdb", *server, "--if-exists", target]]
+        commands = [
+            *cleanup,
+            ["pg_dump", "--format=custom", f"--file={dump}", libpq],
+            ["createdb", *server, target],
+            ["pg_restore", "--no-owner", *server, f"--dbname={target}", str(dump)],
+        ]
+    started = time.monotonic()
+    for command in commands:
+        subprocess.run(command, check=True, capture_output=True, timeout=600)
+    seconds = time.monotonic() - started
+    after = table_counts(restored)
+    for command in cleanup:
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
+    return {
+        "commands": [command[0] for command in commands if command not in cleanup],
+        "seconds": round(seconds, 1),
+        "live": before,
+        "restored": after,
+        "same": before == after,
+    }
+
+
 def run_load(options: Options, folder: Path) -> dict[str, object]:
     """Seed, start everything, load it while the scheduler ingests, and collect the figures."""
     url = options.database or f"sqlite:///{folder / 'drill.sqlite3'}"
@@ -286,6 +345,9 @@ def run_load(options: Options, folder: Path) -> dict[str, object]:
             every=1,
         )
         finished = time.monotonic() - started
+        load_average = os.getloadavg()
+        site.flask("db", "upgrade")
+        backup = backup_and_restore(url, folder)
         locked = {"gunicorn": site.web.count(LOCKED), "scheduler": site.scheduler.count(LOCKED)}
         errors_logged = {
             "gunicorn": site.web.count(" ERROR "),
@@ -309,6 +371,8 @@ def run_load(options: Options, folder: Path) -> dict[str, object]:
         "errors_logged": errors_logged,
         "exit_codes": codes,
         "wall_seconds": round(finished),
+        "load_average": [round(x, 1) for x in load_average],
+        "backup": backup,
     }
 
 
@@ -348,7 +412,15 @@ def markdown(result: dict[str, object]) -> str:
         f'- "database is locked" in the logs: gunicorn {locked["gunicorn"]}, scheduler '
         f"{locked['scheduler']}. ERROR lines: gunicorn {result['errors_logged']['gunicorn']}, "
         f"scheduler {result['errors_logged']['scheduler']}.",
-        f"- Exit codes at the end (SIGTERM): {result['exit_codes']}.",
+        f"- Exit codes at the end (SIGTERM): {result['exit_codes']}. Load average just after "
+        f"the load (1, 5, 15 min): {result['load_average']}.",
+        f"- Backup while the site ran ({', '.join(result['backup']['commands'])}, "
+        f"{result['backup']['seconds']} s), restored into a new database: "
+        + (
+            "every table count the same."
+            if result["backup"]["same"]
+            else f"counts differ: {result['backup']['live']} live, {result['backup']['restored']} restored."
+        ),
     ]
     return "\n".join(lines)
 
