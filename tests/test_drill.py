@@ -14,7 +14,7 @@ from werkzeug.wrappers import Request, Response
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
-import drill  # noqa: E402
+import drill
 
 
 @Request.application
