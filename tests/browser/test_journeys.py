@@ -81,6 +81,11 @@ def mail_body(mail) -> str:
     return mail.message.get_body(("plain",)).get_content()
 
 
+def show_email(page, mail) -> None:
+    """Open an email's HTML part in the tab, as a mail client shows it (for screenshots)."""
+    page.set_content(mail.message.get_body(("html",)).get_content())
+
+
 def link_in(mail, site: Site, path: str) -> str:
     """The first link in the email's text that starts with the site's address and `path`."""
     match = re.search(re.escape(site.base_url + path) + r"\S+", mail_body(mail))
@@ -242,6 +247,9 @@ def test_partner_lists_an_opportunity_and_a_moderator_publishes_it(site, page, s
 
     confirmation = smtp_server.wait_for(1, timeout=WAIT_SECONDS)[0]
     assert confirmation.recipients == ["ana@example.org"]
+    if shots.enabled:
+        show_email(page, confirmation)
+        shots.take(page, "confirmation email")
     page.goto(link_in(confirmation, site, "/submit/confirm/"))
     page.get_by_role("button", name="Confirm").click()
     page.wait_for_load_state()
@@ -270,7 +278,7 @@ def test_partner_lists_an_opportunity_and_a_moderator_publishes_it(site, page, s
     opportunity_id = int(public.rsplit("/", 1)[1])
 
     # The public, signed out: the listing in search, with both deadlines.
-    visitor = page.context.browser.new_page()
+    visitor = page.context.browser.new_page(viewport=page.viewport_size)
     try:
         visitor.goto(site.base_url + "/")
         visitor.get_by_role("searchbox", name="Search").fill("legal empowerment summit")
