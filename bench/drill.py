@@ -406,6 +406,7 @@ def run_load(options: Options, folder: Path) -> dict[str, object]:
             "gunicorn": site.web.count(" ERROR "),
             "scheduler": site.scheduler.count(" ERROR "),
         }
+        error_samples = site.web.samples(" ERROR ") + site.scheduler.samples(" ERROR ")
         codes = site.stop()
     finally:
         site.stop()
@@ -427,6 +428,7 @@ def run_load(options: Options, folder: Path) -> dict[str, object]:
         "ingested_in_the_end": ingestion_progress(url),
         "database_is_locked": locked,
         "errors_logged": errors_logged,
+        "error_samples": error_samples,
         "exit_codes": codes,
         "wall_seconds": round(finished),
         "load_average": [round(x, 1) for x in load_average],
@@ -686,7 +688,13 @@ def run_faults(options: Options, folder: Path) -> dict[str, object]:
                         url, "SELECT count(*) FROM alert_deliveries WHERE status = 'sending'"
                     ),
                     "lease_taken_after_seconds": round(took_over, 1),
-                    "lease": "waited out (90 s lease)" if natural else "expired by the drill",
+                    "lease": (
+                        "first start"
+                        if number == 1
+                        else "waited for the killed one's to expire"
+                        if natural
+                        else "the killed one's expired by the drill"
+                    ),
                 }
             )
             if not (number == 1 and options.natural_takeover):
@@ -852,6 +860,7 @@ def markdown(result: dict[str, object]) -> str:
         f'- "database is locked" in the logs: gunicorn {locked["gunicorn"]}, scheduler '
         f"{locked['scheduler']}. ERROR lines: gunicorn {result['errors_logged']['gunicorn']}, "
         f"scheduler {result['errors_logged']['scheduler']}.",
+        *[f"  - `{line}`" for line in result["error_samples"]],
         f"- Exit codes at the end (SIGTERM): {result['exit_codes']}. Load average just after "
         f"the load (1, 5, 15 min): {result['load_average']}.",
         f"- Backup while the site ran ({', '.join(result['backup']['commands'])}, "

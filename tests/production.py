@@ -87,6 +87,19 @@ class Child:
         with self.changed:
             return self._count(text)
 
+    def samples(self, text: str, limit: int = 3) -> list[str]:
+        """The first `limit` different lines containing `text`, without their time stamps."""
+        found: list[str] = []
+        with self.changed:
+            for line in self.lines:
+                if text in line:
+                    message = line.split(" ", 2)[-1].strip()[:300]
+                    if message not in found:
+                        found.append(message)
+                if len(found) >= limit:
+                    break
+        return found
+
     def _count(self, text: str) -> int:
         return sum(text in line for line in self.lines)
 
