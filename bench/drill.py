@@ -637,8 +637,8 @@ def run_faults(options: Options, folder: Path) -> dict[str, object]:
             "RATELIMIT_ENABLED": False,
         },
     )
-    prepare_database(url, 0, site.env())
-    pause_sources(url)
+    empty_database(url)
+    site.flask("db", "upgrade")
     app = _app(site)
     started_at = utcnow()
     short_due_at = started_at + timedelta(seconds=options.short_deadline_seconds)
@@ -809,14 +809,15 @@ def run_faults(options: Options, folder: Path) -> dict[str, object]:
     }
 
 
-def pause_sources(url: str) -> None:
-    from sqlalchemy import create_engine, update
-
-    from directory.models import Source
+def empty_database(url: str) -> None:
+    """Drop every table of the database, so that `db upgrade` builds it from nothing."""
+    from sqlalchemy import MetaData, create_engine
 
     engine = create_engine(url)
     with engine.begin() as connection:
-        connection.execute(update(Source).values(status="paused"))
+        existing = MetaData()
+        existing.reflect(connection)
+        existing.drop_all(connection)
     engine.dispose()
 
 
