@@ -28,11 +28,14 @@ scheduler = AppGroup(
     "scheduler", help="The long-running process that polls feeds and sends alerts."
 )
 users = AppGroup("users", help="Moderator accounts for /admin.")
+subscribers = AppGroup(
+    "subscribers", help="People who get deadline alerts: import, add, list, remove."
+)
 
 
 def init_app(app: Flask) -> None:
     """Attach every command group to the app."""
-    for group in (demo, feeds, scheduler, users):
+    for group in (demo, feeds, scheduler, subscribers, users):
         app.cli.add_command(group)
 
 
@@ -293,6 +296,162 @@ def scheduler_run() -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     run_forever(current_app._get_current_object(), stop)
+
+
+# --- subscribers ------------------------------------------------------------------------------
+
+
+@subscribers.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--confirmed",
+    is_flag=True,
+    help="The list already opted in: addresses are active at once, no confirmation is sent.",
+)
+@reports_database_errors
+def subscribers_import(path: str, confirmed: bool) -> None:
+    """Bring over a mailing list from a CSV file (header `email`, optional preference columns).
+
+    Columns: email, kinds, countries, regions, keywords, funding, lead_days, buffer_days,
+    digest, time_zone, language; several values in one cell are separated by `;`. Bad rows
+    are reported with their line number and skipped; known addresses are left as they are.
+    """
+    from .mail import deliver_now
+    from .subscribers import import_csv
+    from .subscriptions import email_links
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as source:
+            text = source.read()
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{path} is not UTF-8 text") from None
+    report = import_csv(
+        db.session,
+        text,
+        now=utcnow(),
+        is_confirmed=confirmed,
+        links=email_links(),
+        default_lead_days=current_app.config["ALERT_LEAD_DAYS"],
+    )
+    db.session.commit()
+    if report.messages:
+        deliver_now(report.messages)
+    for problem in report.problems:
+        click.echo(f"skipped {problem}", err=True)
+    sent = ", each sent a confirmation link" if report.messages else ""
+    status = "active" if confirmed else "waiting for confirmation"
+    click.echo(
+        f"Added {len(report.added)} subscribers ({status}){sent}; "
+        f"{len(report.known)} already known, left as they were; "
+        f"{len(report.problems)} problems."
+    )
+
+
+@subscribers.command("add")
+@click.argument("email")
+@click.option("--kind", "kinds", multiple=True, help="A kind of opportunity to follow.")
+@click.option("--country", "countries", multiple=True, help="A country (ISO code, like KE).")
+@click.option("--region", "regions", multiple=True, help="A region, like africa.")
+@click.option("--keyword", "keywords", multiple=True, help="A word to look for.")
+@click.option("--funding", multiple=True, help="Funding offered: travel, fees, …")
+@click.option("--lead", "lead_days", multiple=True, help="Days before a deadline: 30, 14, 7, 3, 1.")
+@click.option("--buffer", "buffer_days", default=0, help="Days the subscriber needs before one.")
+@click.option("--no-digest", is_flag=True, help="No weekly digest.")
+@click.option("--time-zone", default="UTC", help="An IANA zone, like Africa/Nairobi.")
+@click.option("--language", default="en", help="Language of the emails: en, es, fr, pt.")
+@click.option("--confirmed", is_flag=True, help="Active at once, without a confirmation email.")
+@reports_database_errors
+def subscribers_add(
+    email: str,
+    kinds: tuple[str, ...],
+    countries: tuple[str, ...],
+    regions: tuple[str, ...],
+    keywords: tuple[str, ...],
+    funding: tuple[str, ...],
+    lead_days: tuple[str, ...],
+    buffer_days: int,
+    no_digest: bool,
+    time_zone: str,
+    language: str,
+    confirmed: bool,
+) -> None:
+    """Subscribe EMAIL; with no filters it follows every listing."""
+    from .mail import deliver_now
+    from .subscribers import PreferenceError, add_subscriber, check_preferences, normalise_email
+    from .subscriptions import email_links
+
+    try:
+        address = normalise_email(email)
+        preferences = check_preferences(
+            kinds=kinds,
+            countries=countries,
+            regions=regions,
+            keywords=list(keywords),
+            funding=funding,
+            lead_days=lead_days or current_app.config["ALERT_LEAD_DAYS"],
+            buffer_days=buffer_days,
+            wants_digest=not no_digest,
+            time_zone=time_zone,
+            language=language,
+        )
+        outcome = add_subscriber(
+            db.session,
+            address,
+            preferences,
+            now=utcnow(),
+            is_confirmed=confirmed,
+            links=email_links(),
+        )
+    except PreferenceError as error:
+        raise click.ClickException(f"{error.field}: {error.message}") from None
+    db.session.commit()
+    if outcome.message is not None:
+        deliver_now([outcome.message])
+        click.echo(f"Added {address}; a confirmation link was sent to it.")
+    else:
+        click.echo(f"Added {address}, active.")
+
+
+@subscribers.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead.")
+@reports_database_errors
+def subscribers_list(as_json: bool) -> None:
+    """Every subscriber: address, status, lead times and what they follow."""
+    from .subscribers import as_json as subscriber_json
+    from .subscribers import list_subscribers
+
+    rows = list_subscribers(db.session)
+    if as_json:
+        click.echo(json.dumps([subscriber_json(s) for s in rows], indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("No subscribers yet.")
+        return
+    for row in rows:
+        follows = "; ".join(
+            f"{key}: {', '.join(map(str, values))}" for key, values in (row.follows or {}).items()
+        )
+        leads = "/".join(map(str, row.lead_days or ()))
+        click.echo(f"{row.email}  {row.status}  {leads} days  {follows or 'every listing'}")
+
+
+@subscribers.command("remove")
+@click.argument("email")
+@reports_database_errors
+def subscribers_remove(email: str) -> None:
+    """Delete EMAIL's subscription and personal data (their delivery log and emails)."""
+    from .subscribers import PreferenceError, delete_data, find, normalise_email
+
+    try:
+        address = normalise_email(email)
+    except PreferenceError as error:
+        raise click.ClickException(error.message) from None
+    subscriber = find(db.session, address)
+    if subscriber is None:
+        raise click.ClickException(f"no subscriber has the address {address}")
+    delete_data(db.session, subscriber)
+    db.session.commit()
+    click.echo(f"Removed {address} and their data.")
 
 
 # --- users ------------------------------------------------------------------------------------

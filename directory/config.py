@@ -148,6 +148,12 @@ SETTINGS: tuple[Setting, ...] = (
         "subdomains) are refused in submissions.",
     ),
     Setting(
+        "SUBSCRIPTION_RATE_LIMIT",
+        "10 per hour;50 per day",
+        "How many subscription requests (`/subscribe` and “Remind me”) one client address may "
+        "send; each address gets at most one subscription email an hour anyway.",
+    ),
+    Setting(
         "LOGIN_RATE_LIMIT",
         "5 per minute;20 per hour",
         "How many sign-in attempts one client address may make at `/admin/login`.",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from functools import cache
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import (
@@ -37,12 +38,13 @@ from wtforms.validators import (
     StopValidation,
     ValidationError,
 )
-from wtforms.widgets import Select, html_params
+from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
 
 from feeds.closing import is_zone_known
-from feeds.types import DEADLINE_KINDS, OPPORTUNITY_KINDS, Funding
+from feeds.types import DEADLINE_KINDS, FUNDING_KINDS, OPPORTUNITY_KINDS, Funding
 
-from .display import DEADLINE_KIND_LABELS, OPPORTUNITY_KIND_LABELS
+from .display import DEADLINE_KIND_LABELS, FUNDING_LABELS, OPPORTUNITY_KIND_LABELS
+from .i18n import LANGUAGES
 from .listings import (
     DeadlineInput,
     ListingInput,
@@ -54,6 +56,16 @@ from .listings import (
     reader_times,
     zone_choices,
 )
+from .regions import REGION_NAMES
+from .subscribers import (
+    DEFAULT_LEAD_DAYS,
+    LEAD_CHOICES,
+    MAX_KEYWORDS_TEXT,
+    PreferenceError,
+    check_preferences,
+    normalise_email,
+)
+from .web import known_zones
 
 MAX_DEADLINE_ROWS = 12
 DATE_MESSAGE = "Enter a date, like 2027-04-15."
@@ -456,3 +468,151 @@ def form_errors(form: Form) -> list[tuple[str, str, str]]:
         for message in field.errors:
             found.append((field.id, field.label.text, message))
     return found
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as checkboxes (a `<fieldset>` in the template): no JavaScript needed."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _subscriber_zone_pairs() -> list[tuple[str, str]]:
+    zones = sorted(known_zones() - {"UTC"})
+    return [("UTC", "UTC"), *((name, name.replace("_", " ")) for name in zones)]
+
+
+class PreferencesForm(FlaskForm):
+    """What a subscriber follows and how they are alerted: /subscribe and the manage page."""
+
+    kinds = CheckboxesField(
+        lazy_gettext("Kinds of opportunity"),
+        choices=options((k, OPPORTUNITY_KIND_LABELS[k]) for k in OPPORTUNITY_KINDS),
+    )
+    regions = CheckboxesField(lazy_gettext("Regions"), choices=options(REGION_NAMES.items()))
+    countries = SelectMultipleField(
+        lazy_gettext("Countries"),
+        choices=options(country_choices()),
+        widget=LongListSelect(country_choices, multiple=True),
+    )
+    keywords = StringField(
+        lazy_gettext("Keywords"),
+        filters=[stripped],
+        validators=[
+            Length(
+                max=MAX_KEYWORDS_TEXT,
+                message=lazy_gettext("Use at most %(max)d characters."),
+            ),
+            one_line,
+        ],
+    )
+    funding = CheckboxesField(
+        lazy_gettext("Funding offered"),
+        choices=options((k, FUNDING_LABELS[k]) for k in FUNDING_KINDS),
+    )
+    lead_days = CheckboxesField(
+        lazy_gettext("When to alert me"),
+        choices=options((str(d), lazy_gettext("%(num)d days before", num=d)) for d in LEAD_CHOICES),
+        default=[str(d) for d in DEFAULT_LEAD_DAYS],
+    )
+    buffer_days = StringField(
+        lazy_gettext("Days you need before a deadline (optional)"),
+        filters=[stripped],
+        validators=[Length(max=3), one_line],
+        render_kw={"inputmode": "numeric", "size": 4},
+    )
+    wants_digest = BooleanField(lazy_gettext("Also send me a weekly digest of new listings"))
+    time_zone = SelectField(
+        lazy_gettext("Your time zone"),
+        choices=options(_subscriber_zone_pairs()),
+        default="UTC",
+        widget=LongListSelect(_subscriber_zone_pairs),
+    )
+    language = SelectField(
+        lazy_gettext("Language of the emails"), choices=options(LANGUAGES.items()), default="en"
+    )
+
+    def preferences(self, opportunity_ids: Iterable[int] = ()):
+        """The checked preferences, or None after putting each problem beside its field."""
+        try:
+            return check_preferences(
+                kinds=self.kinds.data or (),
+                countries=self.countries.data or (),
+                regions=self.regions.data or (),
+                keywords=self.keywords.data or "",
+                funding=self.funding.data or (),
+                opportunity_ids=opportunity_ids,
+                lead_days=self.lead_days.data or (),
+                buffer_days=self.buffer_days.data,
+                wants_digest=bool(self.wants_digest.data),
+                time_zone=self.time_zone.data or "",
+                language=self.language.data or "",
+            )
+        except PreferenceError as error:
+            field = getattr(self, error.field, None)
+            if field is not None and not field.errors:
+                field.errors = [*field.errors, error.message]
+            return None
+
+    def fill_from(self, preferences) -> None:
+        """Show stored (or prefilled) preferences in the fields."""
+        self.kinds.data = list(preferences.kinds)
+        self.regions.data = list(preferences.regions)
+        self.countries.data = list(preferences.countries)
+        self.keywords.data = ", ".join(preferences.keywords)
+        self.funding.data = list(preferences.funding)
+        self.lead_days.data = [str(d) for d in preferences.lead_days]
+        self.buffer_days.data = str(preferences.buffer_days) if preferences.buffer_days else ""
+        self.wants_digest.data = preferences.wants_digest
+        self.time_zone.data = preferences.time_zone
+        self.language.data = preferences.language
+
+
+class SubscribeForm(PreferencesForm):
+    """The public form at /subscribe: an address, preferences, and the honeypot."""
+
+    email = EmailField(
+        lazy_gettext("Your email address"),
+        filters=[stripped],
+        validators=[DataRequired(lazy_gettext("Enter your email address.")), one_line],
+    )
+    website = StringField(
+        "Leave this field empty", render_kw={"autocomplete": "off", "tabindex": "-1"}
+    )
+
+    def validate_email(self, field: EmailField) -> None:
+        try:
+            field.data = normalise_email(field.data or "")
+        except PreferenceError as error:
+            raise StopValidation(error.message) from None
+
+
+class ManageForm(PreferencesForm):
+    """The manage page: the same preferences, plus which reminders to keep."""
+
+    reminders = CheckboxesField(
+        lazy_gettext("Opportunities you asked to be reminded of"), coerce=int
+    )
+
+
+class RemindForm(Form):
+    """ "Remind me" on an opportunity's page: only an address (and the honeypot).
+
+    A plain WTForms form: the opportunity page is cached and shared between readers, so it
+    cannot carry a per-session CSRF token (see `subscriptions.remind`).
+    """
+
+    email = EmailField(
+        lazy_gettext("Your email address"),
+        filters=[stripped],
+        validators=[DataRequired(lazy_gettext("Enter your email address.")), one_line],
+    )
+    website = StringField(
+        "Leave this field empty", render_kw={"autocomplete": "off", "tabindex": "-1"}
+    )
+
+    def validate_email(self, field: EmailField) -> None:
+        try:
+            field.data = normalise_email(field.data or "")
+        except PreferenceError as error:
+            raise StopValidation(error.message) from None

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
 
-from . import display, forms
+from . import display
 from .models import utcnow
 
 CONTENT_SECURITY_POLICY = (
@@ -22,6 +22,8 @@ CONTENT_SECURITY_POLICY = (
 
 def init_app(app: Flask) -> None:
     """Register the template helpers and the response headers."""
+    from . import forms  # forms import this module's zone list
+
     app.jinja_env.filters["country_name"] = display.country_name
     app.jinja_env.filters["long_date"] = display.long_date
     app.jinja_env.filters["clock_time"] = display.clock_time

@@ -3,6 +3,7 @@ they work at 320 px, from the keyboard, with no JavaScript of ours (see chromium
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ PAGES = [
     ("empty result", "/?q=nothingmatchesthis"),
     ("detail", "/opportunities/{open}"),
     ("closed detail", "/opportunities/{closed}"),
+    ("subscribe form", "/subscribe?kind=fellowship&region=africa&q=visa"),
     ("time zone form", "/time-zone?next=/"),
     ("not found", "/opportunities/999999"),
 ]
@@ -107,7 +109,7 @@ def test_no_serious_or_critical_accessibility_violations(browser, site, name, pa
         context.close()
 
 
-@pytest.mark.parametrize(("name", "path"), PAGES[:6], ids=[name for name, _ in PAGES[:6]])
+@pytest.mark.parametrize(("name", "path"), PAGES[:7], ids=[name for name, _ in PAGES[:7]])
 def test_usable_at_320_px_without_javascript(browser, site, name, path):
     base, ids = site
     context, page, _ = open_page(browser, base + path.format(**ids), width=320, javascript=False)
@@ -140,5 +142,43 @@ def test_filters_work_from_the_keyboard_without_javascript(browser, site):
         assert titles == ["Fellowship for community paralegals in Bogotá"]
         page.go_back()
         assert page.url.rstrip("/") == base
+    finally:
+        context.close()
+
+
+def test_the_subscribe_form_reports_problems_without_javascript(browser, site):
+    base, _ = site
+    context, page, _ = open_page(browser, base + "/subscribe", width=320, javascript=False)
+    try:
+        page.get_by_label("Your email address").fill("not an address")
+        page.get_by_label("Keywords").fill("visa, paralegal")
+        page.get_by_role("group", name="When to alert me").get_by_label("14 days before").uncheck()
+        page.get_by_role("button", name="Send me the confirmation link").click()
+        page.wait_for_load_state()
+        summary = page.locator(".error-summary")
+        assert summary.is_visible()
+        summary.get_by_role("link", name=re.compile("Your email address")).click()
+        assert page.url.endswith("#email")
+        assert page.get_by_label("Keywords").input_value() == "visa, paralegal"
+        assert (
+            not page.get_by_role("group", name="When to alert me")
+            .get_by_label("14 days before")
+            .is_checked()
+        )
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"the subscribe form scrolls sideways by {overflow}px at 320px"
+    finally:
+        context.close()
+    context, page, _ = open_page(browser, base + "/subscribe")
+    try:
+        page.get_by_role("button", name="Send me the confirmation link").click()
+        page.wait_for_load_state()
+        assert page.locator(".error-summary").is_visible()
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        serious = [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        assert not serious, serious
     finally:
         context.close()
