@@ -14,6 +14,9 @@ again; then the SMTP server is stopped for a while and started again; with
 for each listing and group of followers, deliveries by status, who was emailed, duplicates,
 and emails after the deadline; rows of subscribers and opportunities before and after.
 
+Limits (`--part limits`): sign-in attempts against 2 workers with the rate-limit counters in
+each worker's memory, then in one Redis (needs `redis-server` and the `redis` extra).
+
     .venv/bin/python bench/drill.py                        # both parts, SQLite, temporary folder
     .venv/bin/python bench/drill.py --database postgresql+psycopg://postgres@127.0.0.1:5432/openings_drill
     .venv/bin/python bench/drill.py --quick                # a short smoke run of every part
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import importlib.util
 import json
 import os
 import platform
@@ -45,6 +49,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
@@ -822,6 +827,78 @@ def empty_database(url: str) -> None:
     engine.dispose()
 
 
+# --- rate limits shared by the workers ----------------------------------------------------------
+
+
+def login_attempts_allowed(port: int, attempts: int) -> int:
+    """Sign-in attempts with a wrong password, each on a new connection (so on any worker),
+    that got an answer other than 429 Too Many Requests."""
+    allowed = 0
+    for _ in range(attempts):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", "/admin/login")
+        response = connection.getresponse()
+        page = response.read().decode()
+        cookie = response.getheader("Set-Cookie", "").split(";", 1)[0]
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        connection.close()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        body = urlencode(
+            {"csrf_token": token, "email": "nobody@example.org", "password": "not the password"}
+        )
+        connection.request(
+            "POST",
+            "/admin/login",
+            body=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+        )
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        allowed += response.status != 429
+    return allowed
+
+
+def run_rate_limits(options: Options, folder: Path) -> dict[str, object]:
+    """LOGIN_RATE_LIMIT (5 a minute) against 2 gunicorn workers, counted in each worker's
+    memory and then in one Redis, as docs/deploy.md says to run it."""
+    url = options.database or f"sqlite:///{folder / 'limits.sqlite3'}"
+    empty_database(url)
+    results: dict[str, object] = {"attempts": 12, "limit": "5 per minute"}
+    stores = {"memory://": None}
+    redis_server = shutil.which("redis-server")
+    if redis_server and importlib.util.find_spec("redis"):
+        stores["redis"] = free_port()
+    else:
+        results["redis"] = "not measured (needs redis-server and `pip install -e '.[redis]'`)"
+    for name, port in stores.items():
+        server = None
+        if port is not None:
+            server = subprocess.Popen(
+                [redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+                stdout=subprocess.DEVNULL,
+            )
+        site = Site(
+            database_url=url,
+            instance_path=folder / "instance-limits",
+            mail_port=free_port(),
+            settings={
+                "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{port}/0" if port else name,
+                "LOGIN_RATE_LIMIT": "5 per minute",
+            },
+        )
+        try:
+            site.flask("db", "upgrade")
+            site.start_web()
+            results[name.rstrip(":/")] = login_attempts_allowed(site.port, 12)
+        finally:
+            site.stop()
+            if server is not None:
+                server.terminate()
+                server.wait(10)
+    return results
+
+
 def markdown(result: dict[str, object]) -> str:
     """The run as a section of docs/reliability.md."""
     lines = [
@@ -944,6 +1021,19 @@ def fault_markdown(result: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
+def limits_markdown(result: dict[str, object]) -> str:
+    """The rate-limit check as a section of docs/reliability.md."""
+    return "\n".join(
+        [
+            "### Rate limits with 2 workers",
+            "",
+            f"{result['attempts']} sign-in attempts from one address, each on a new connection, "
+            f"against `LOGIN_RATE_LIMIT` = {result['limit']}: {result['memory']} answered with "
+            f"counters in each worker's memory, {result['redis']} with one Redis.",
+        ]
+    )
+
+
 def _say(text: str) -> None:
     print(f"drill: {text}", file=sys.stderr, flush=True)
 
@@ -952,7 +1042,10 @@ def parse(argv: list[str] | None) -> Options:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", help="database URL (default: SQLite in a temporary folder)")
     parser.add_argument(
-        "--part", choices=("load", "faults", "all"), default="all", help="what to run (all)"
+        "--part",
+        choices=("load", "faults", "limits", "all"),
+        default="all",
+        help="what to run (all)",
     )
     parser.add_argument("--duration", type=float, default=60, help="seconds of load (default 60)")
     parser.add_argument("--connections", type=int, default=32)
@@ -989,7 +1082,7 @@ def parse(argv: list[str] | None) -> Options:
         }
     return Options(
         database=args.database,
-        parts=("load", "faults") if args.part == "all" else (args.part,),
+        parts=("load", "faults", "limits") if args.part == "all" else (args.part,),
         duration=args.duration,
         connections=args.connections,
         feeds=args.feeds,
@@ -1014,6 +1107,8 @@ def main(argv: list[str] | None = None) -> int:
             results["load"] = run_load(options, folder)
         if "faults" in options.parts:
             results["faults"] = run_faults(options, folder)
+        if "limits" in options.parts:
+            results["limits"] = run_rate_limits(options, folder)
     finally:
         if not options.keep:
             shutil.rmtree(folder, ignore_errors=True)
@@ -1024,6 +1119,8 @@ def main(argv: list[str] | None = None) -> int:
             print(markdown(results["load"]))
         if "faults" in results:
             print(fault_markdown(results["faults"]))
+        if "limits" in results:
+            print(limits_markdown(results["limits"]))
     return 0
 
 
