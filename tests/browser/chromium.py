@@ -52,13 +52,19 @@ class Screenshots:
         self.step = 0
         self.enabled = os.environ.get("SCREENSHOTS") == "1"
 
-    def take(self, page, name: str) -> Path | None:
-        """Number the step, and save what the viewport shows as `<journey>-<n>-<name>.png`."""
+    def take(self, page, name: str, *, fit: bool = False) -> Path | None:
+        """Number the step, and save what the viewport shows as `<journey>-<n>-<name>.png`;
+        with `fit`, only as much of it as the content fills (for short pages such as emails)."""
         self.step += 1
         if not self.enabled:
             return None
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
         path = SCREENSHOTS / f"{self.journey}-{self.step}-{slug}.png"
-        page.screenshot(path=str(path), scale="css")
+        clip = None
+        if fit:
+            size = page.viewport_size
+            height = page.evaluate("document.body.getBoundingClientRect().bottom") + 16
+            clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], height)}
+        page.screenshot(path=str(path), scale="css", clip=clip)
         return path

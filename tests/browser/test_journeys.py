@@ -270,7 +270,7 @@ def test_partner_lists_an_opportunity_and_a_moderator_publishes_it(site, page, s
     assert confirmation.recipients == ["ana@example.org"]
     if shots.enabled:
         show_email(page, confirmation)
-        shots.take(page, "confirmation email")
+        shots.take(page, "confirmation email", fit=True)
     page.goto(link_in(confirmation, site, "/submit/confirm/"))
     page.get_by_role("button", name="Confirm").click()
     page.wait_for_load_state()
@@ -343,7 +343,7 @@ def test_partner_lists_an_opportunity_and_a_moderator_publishes_it(site, page, s
     assert sent_at < datetime.fromisoformat(travel["utc"].replace("Z", "+00:00"))
     if shots.enabled:
         show_email(page, alert)
-        shots.take(page, "alert email")
+        shots.take(page, "alert email", fit=True)
 
 
 # --- Journey 2: a subscriber follows a list, is alerted, changes a choice, unsubscribes -------
@@ -422,7 +422,7 @@ def test_subscriber_follows_a_list_is_alerted_and_unsubscribes(site, page, smtp_
     assert alert.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     if shots.enabled:
         show_email(page, alert)
-        shots.take(page, "alert email")
+        shots.take(page, "alert email", fit=True)
 
     page.goto(link_in(alert, site, "/alerts/manage/"))
     page.get_by_label("3 days before", exact=True).uncheck()
