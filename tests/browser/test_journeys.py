@@ -456,4 +456,5 @@ def test_subscriber_follows_a_list_is_alerted_and_unsubscribes(site, page, smtp_
     expect(page.locator("main")).to_contain_text("You are unsubscribed")
     shots.take(page, "unsubscribed")
     assert "planned 0, sent 0" in alerts_run(site, due_at - timedelta(days=1) + timedelta(hours=1))
+    assert "planned 0, sent 0" in site.flask("alerts", "run").stdout  # and today, nothing is due
     assert len(smtp_server.messages) == 3
