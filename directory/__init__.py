@@ -63,6 +63,7 @@ def create_app(
 
     from . import (
         admin,
+        alerts,
         api,
         browse,
         cli,
@@ -88,6 +89,7 @@ def create_app(
     cli.init_app(app)
     mail.init_app(app)
     polling.init_app(app)
+    alerts.init_app(app)
     submissions.init_app(app)
     return app
 

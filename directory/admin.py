@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from feeds.sources import list_sources
 
-from . import moderation
+from . import alerts, moderation
 from .extensions import db, limiter, login_manager
 from .forms import (
     ActionForm,
@@ -54,6 +54,7 @@ NAV: list[tuple[str, str]] = [
     ("admin.feeds", "Proposed feeds"),
     ("admin.sources", "Sources"),
     ("admin.mail", "Sent mail"),
+    ("admin.deliveries", "Alerts"),
 ]
 """The admin area's menu: (endpoint, label), in order."""
 
@@ -430,6 +431,19 @@ def sources():
 
 
 # --- mail --------------------------------------------------------------------------------------
+
+
+@bp.get("/deliveries")
+def deliveries():
+    status = request.args.get("status")
+    if status not in alerts.STATUSES:
+        status = None
+    return render_template(
+        "admin/deliveries.html",
+        counts=alerts.status_counts(),
+        entries=alerts.delivery_log(status),
+        status=status,
+    )
 
 
 @bp.get("/mail")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import signal
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 
 import click
 from flask import Flask, current_app
@@ -19,6 +19,7 @@ from .database import reports_database_errors
 from .extensions import db
 from .models import Source, utcnow
 
+alerts = AppGroup("alerts", help="Deadline alerts and the weekly digest: run, status, digest.")
 demo = AppGroup("demo", help="Demo data for a local try-out.")
 feeds = AppGroup(
     "feeds",
@@ -35,8 +36,69 @@ subscribers = AppGroup(
 
 def init_app(app: Flask) -> None:
     """Attach every command group to the app."""
-    for group in (demo, feeds, scheduler, subscribers, users):
+    for group in (alerts, demo, feeds, scheduler, subscribers, users):
         app.cli.add_command(group)
+
+
+# --- alerts -----------------------------------------------------------------------------------
+
+
+def _instant(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime:
+    """An ISO 8601 instant (UTC when no offset is given), or the current one."""
+    if value is None:
+        return utcnow()
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO 8601 date and time: {value}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+@alerts.command("run")
+@click.option("--now", callback=_instant, metavar="ISO8601", help="Run as if it were then (UTC).")
+@click.option("--dry-run", is_flag=True, help="Print who would get what; send and record nothing.")
+@reports_database_errors
+def alerts_run(now: datetime, dry_run: bool) -> None:
+    """Plan the alerts due now and send them (the scheduler does this every few minutes)."""
+    from .alerts import dry_run as plan_dry_run
+    from .alerts import run_alerts
+
+    if dry_run:
+        planned = plan_dry_run(now)
+        if not planned:
+            click.echo("Nothing is due.")
+        for email in planned:
+            click.echo(f"{email.email}: {len(email.deadlines)} deadlines")
+            for line in email.deadlines:
+                click.echo(f"    {line}")
+        return
+    click.echo(run_alerts(now).describe())
+
+
+@alerts.command("status")
+@reports_database_errors
+def alerts_status() -> None:
+    """How many alert deliveries are in each status, missed ones included."""
+    from .alerts import status_counts
+
+    for status, count in status_counts().items():
+        click.echo(f"{status:<10} {count}")
+
+
+@alerts.command("digest")
+@click.option("--now", callback=_instant, metavar="ISO8601", help="Run as if it were then (UTC).")
+@reports_database_errors
+def alerts_digest(now: datetime) -> None:
+    """Record this week's digests (on the digest weekday) and send those due."""
+    from .digest import run_digest
+
+    report = run_digest(now)
+    click.echo(
+        f"planned {report.planned}, sent {report.sent}, nothing new for {report.empty}, "
+        f"retrying {report.retrying}, failed {report.failed}, bounced {report.bounced}"
+    )
 
 
 # --- demo -------------------------------------------------------------------------------------

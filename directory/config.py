@@ -105,6 +105,33 @@ SETTINGS: tuple[Setting, ...] = (
         [14, 3, 1],
         "Lead times (days before a deadline) offered to a new subscriber by default.",
     ),
+    Setting(
+        "ALERTS_INTERVAL_MINUTES",
+        15,
+        "How often the scheduler runs the alert engine (plans what is due, sends it).",
+    ),
+    Setting(
+        "ALERTS_BATCH_SIZE",
+        200,
+        "Deliveries claimed at once; each batch is sent over one SMTP connection.",
+    ),
+    Setting(
+        "ALERTS_MAX_PER_SECOND",
+        0,
+        "A cap on alert and digest emails sent per second, for relays that throttle (0: no cap).",
+    ),
+    Setting(
+        "ALERTS_CLAIM_TIMEOUT_MINUTES",
+        10,
+        "Deliveries claimed this long ago by a run that never finished (killed, crashed) are "
+        "sent by the next run.",
+    ),
+    Setting(
+        "ALERTS_DIGEST_WEEKDAY",
+        0,
+        "The day the weekly digest of new listings goes out (0: Monday … 6: Sunday, UTC); "
+        "each subscriber gets at most one a week.",
+    ),
     Setting("LOG_LEVEL", "INFO", "Logging level of the web app, the scheduler and commands."),
     Setting(
         "PROXY_COUNT",

@@ -313,6 +313,7 @@ class AlertDelivery(db.Model):
     __table_args__ = (
         UniqueConstraint("subscriber_id", "deadline_id", "lead_days", "deadline_due_at"),
         Index("ix_alert_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_alert_deliveries_deadline_id", "deadline_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -321,8 +322,76 @@ class AlertDelivery(db.Model):
     lead_days: Mapped[int] = mapped_column(Integer)
     deadline_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     """The deadline's instant when the alert was planned: a moved deadline is planned again."""
+    kind: Mapped[str] = mapped_column(String(20), default="reminder", server_default="reminder")
+    """`reminder` at a lead time, or a one-off notice that a deadline already announced was
+    `extended` or `moved` earlier (those have `lead_days` 0)."""
     status: Mapped[str] = mapped_column(String(20), default="due")
-    """`due`, `sending`, `sent`, `retrying`, `failed`, `bounced` or `missed`."""
+    """`due`, `sending`, `sent`, `retrying`, `failed`, `bounced`, `missed` (its deadline passed
+    before it could be sent) or `cancelled` (the deadline moved, the listing was withdrawn, or
+    the subscriber stopped their alerts before it went out)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AlertPlan(db.Model):
+    """The instant a deadline's alerts were last planned for; a different instant means it moved.
+
+    Kept for deadlines inside the alert horizon only: a deadline without a row (new, back
+    from hidden, or just entered the horizon) is planned in full at the next run.
+    """
+
+    __tablename__ = "alert_plans"
+
+    deadline_id: Mapped[int] = mapped_column(
+        ForeignKey("deadlines.id", ondelete="CASCADE"), primary_key=True
+    )
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AlertSubscriberPlan(db.Model):
+    """The settings a subscriber's alerts were last planned with; changed settings re-plan them."""
+
+    __tablename__ = "alert_subscriber_plans"
+
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
+    )
+    settings: Mapped[str] = mapped_column(Text)
+    """Lead times, buffer and follows as the database wrote them, compared as text."""
+
+
+class AlertRun(db.Model):
+    """One planning pass of the alert engine; the latest `now` is where the next one resumes."""
+
+    __tablename__ = "alert_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    now: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    """The instant the run planned for (alerts whose lead time was reached by then)."""
+    runner: Mapped[str] = mapped_column(String(100))
+    planned: Mapped[int] = mapped_column(Integer, default=0)
+    """How many deliveries it recorded."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DigestDelivery(db.Model):
+    """The weekly digest of new listings to one subscriber: at most one per week."""
+
+    __tablename__ = "digest_deliveries"
+    __table_args__ = (UniqueConstraint("subscriber_id", "week_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    week_on: Mapped[date] = mapped_column(Date)
+    """The Monday (UTC) of the week it covers."""
+    status: Mapped[str] = mapped_column(String(20), default="due", index=True)
+    """`due`, `sending`, `sent`, `retrying`, `failed`, `bounced` or `empty` (nothing new)."""
+    listings: Mapped[int] = mapped_column(Integer, default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(100))
