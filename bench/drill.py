@@ -396,12 +396,15 @@ def run_load(options: Options, folder: Path) -> dict[str, object]:
         report = load(site.port, paths, options.duration, options.connections)
         progress = ingestion_progress(url)
         alerts_during_load = mail.count()
-        wait_until(
-            lambda: ingestion_progress(url)["sources_fetched"] >= options.feeds,
-            600,
-            "the scheduler to fetch every feed",
-            every=1,
-        )
+        try:
+            wait_until(
+                lambda: ingestion_progress(url)["sources_fetched"] >= options.feeds,
+                options.settle_seconds / 3,
+                "the scheduler to fetch every feed",
+                every=1,
+            )
+        except TimeoutError as error:
+            _say(str(error))  # reported below as feeds not fetched by the end
         finished = time.monotonic() - started
         load_average = os.getloadavg()
         site.flask("db", "upgrade")
