@@ -782,20 +782,15 @@ _FINISH = text(
 """Record one outcome: a plain statement, as it runs once per email sent."""
 
 
-_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
-
-
 def _finish(ids: list[int], status: str, now: datetime, error: str | None = None) -> None:
-    """Record an outcome at once. On PostgreSQL the commit does not wait for the disk: a run
-    killed afterwards loses nothing (the server has it), and only a crash of the database
-    server itself could forget the last fraction of a second of outcomes, whose emails would
-    then be sent again; waiting for the disk after every email would cap sending at ~100/s."""
+    """Record an outcome at once, durably, before the next email goes out.
+
+    The commit waits for the disk on both databases: an outcome forgotten by a crashed
+    database server would have its email sent again, and "none sent twice" is the promise.
+    """
     sent_at = now if status == "sent" else None
     params = [{"status": status, "error": error, "sent_at": sent_at, "id": i} for i in ids]
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(_ASYNC_COMMIT)
-    connection.execute(_FINISH, params)
+    db.session.connection().execute(_FINISH, params)
     db.session.commit()
 
 

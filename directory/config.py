@@ -132,6 +132,13 @@ SETTINGS: tuple[Setting, ...] = (
         "The day the weekly digest of new listings goes out (0: Monday … 6: Sunday, UTC); "
         "each subscriber gets at most one a week.",
     ),
+    Setting(
+        "ALERTS_UNSUBSCRIBE_MAILBOX",
+        None,
+        "The address in the `mailto:` form of every alert's `List-Unsubscribe` header "
+        "(default: the From address). Mail to it is not read by Openings: route it to a "
+        "person or a filter that runs `subscribers remove`.",
+    ),
     Setting("LOG_LEVEL", "INFO", "Logging level of the web app, the scheduler and commands."),
     Setting(
         "PROXY_COUNT",

@@ -57,7 +57,7 @@ def unsubscribe_url(subscriber: Subscriber) -> str:
 
 def unsubscribe_mailto(subscriber: Subscriber) -> str:
     """The `mailto:` form of `List-Unsubscribe`, for mail clients that do not POST."""
-    sender = current_app.config.get("ALERTS_UNSUBSCRIBE_MAILBOX") or _sender_address()
+    sender = current_app.config["ALERTS_UNSUBSCRIBE_MAILBOX"] or _sender_address()
     token = make_token(UNSUBSCRIBE_PURPOSE, _names(subscriber))
     return f"mailto:{sender}?subject=unsubscribe%20{token}"
 
