@@ -538,6 +538,19 @@ class Email:
     message: bytes = b""
     subject: str = ""
 
+    def drop_passed(self, moment: datetime) -> list[int]:
+        """Leave out the alerts whose deadline is no longer ahead at `moment`; their ids.
+
+        The others in the same email are still worth sending: one passed deadline never
+        costs a subscriber the alerts for those still open.
+        """
+        passed = [a.id for a in self.alerts if a.due_at <= moment]
+        if passed:
+            self.alerts = [a for a in self.alerts if a.due_at > moment]
+            self.delivery_ids = [a.id for a in self.alerts]
+            self.soonest_due_at = min((a.due_at for a in self.alerts), default=moment)
+        return passed
+
 
 def due_query(now: datetime, settings: AlertSettings):
     """Deliveries that may be claimed at `now`: pending and ready, or claimed by a dead run."""
@@ -713,12 +726,14 @@ def send_due(
         emails = build_emails(claimed, now, report, compose_now=False)
         with relay() as smtp:
             for position, email in enumerate(emails):
-                email.subject, email.message = compose(email.alerts, now)
                 current = now + timedelta(seconds=time.monotonic() - started)
-                if email.soonest_due_at <= current:
-                    _finish(email.delivery_ids, "missed", now, "its deadline passed while sending")
-                    report.missed += len(email.delivery_ids)
+                passed = email.drop_passed(current)
+                if passed:
+                    _finish(passed, "missed", now, "its deadline passed while sending")
+                    report.missed += len(passed)
+                if not email.alerts:
                     continue
+                email.subject, email.message = compose(email.alerts, now)
                 if smtp.reconnects > MAX_RECONNECTS:
                     _release(emails[position:], now, "the relay kept dropping the connection")
                     report.retrying += sum(len(e.delivery_ids) for e in emails[position:])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from time import sleep
 
 import pytest
 
@@ -628,3 +629,27 @@ def test_the_scheduler_runs_the_alerts_at_the_configured_interval_and_the_digest
     jobs = {job.name: job.every for job in JOBS}
     assert jobs["send alerts"] == timedelta(minutes=5)
     assert jobs["weekly digest"] == timedelta(hours=1)
+
+
+def test_a_deadline_passing_mid_run_costs_only_its_own_alert(
+    app, smtp_server, subscribe, create_opportunity
+):
+    """The second email lost its soonest deadline while the first was sent; the rest go out."""
+    subscribe("ada@example.org", lead_days=[1])
+    subscribe("bea@example.org", lead_days=[1])
+    closing_soon = NOW + timedelta(seconds=1)
+    create_opportunity("Closing in a second", deadlines=[utc_deadline(0, closing_soon.time())])
+    create_opportunity("Still open", deadlines=[utc_deadline(0, time(18, 0))])
+
+    def wait_past_the_first_deadline(sent: int) -> None:
+        if sent == 1:
+            sleep(1.2)
+
+    report = run_alerts(NOW, after_send=wait_past_the_first_deadline)
+
+    assert (report.missed, report.emails_sent) == (1, 2)
+    first, second = smtp_server.wait_for(2)
+    assert "Closing in a second" in first.message.get_body(("plain",)).get_content()
+    later = second.message.get_body(("plain",)).get_content()
+    assert "Still open" in later and "Closing in a second" not in later
+    assert sorted(d.status for d in deliveries()) == ["missed", "sent", "sent", "sent"]

@@ -1,10 +1,5 @@
 """The pages in real headless Chromium: axe-core finds no serious or critical violation, and
-they work at 320 px, from the keyboard, with no JavaScript of ours.
-
-Chromium is Debian's (`/usr/bin/chromium`) and axe-core comes from npm into
-`tests/browser/node_modules`; `make test` and `.ci/run` install both. These tests fail,
-rather than skip, when either is missing: CI must run them.
-"""
+they work at 320 px, from the keyboard, with no JavaScript of ours (see chromium.py)."""
 
 from __future__ import annotations
 
@@ -12,23 +7,11 @@ import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
+from chromium import AXE, chromium
 from conftest import free_port
 from werkzeug.serving import make_server
-
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 PAGES = [
     ("list", "/"),
@@ -94,16 +77,8 @@ def site(app, create_opportunity) -> Iterator[tuple[str, dict[str, int]]]:
 @pytest.fixture(scope="module")
 def browser():
     """Headless Chromium driven by Playwright."""
-    assert CHROMIUM.exists(), (
-        "Chromium is missing: `apt-get install -y chromium` (make test does it)"
-    )
-    assert AXE.exists(), "axe-core is missing: `npm ci` in tests/browser (make test does it)"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def open_page(browser, url: str, *, width: int = 1280, javascript: bool = True):
