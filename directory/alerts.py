@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date
@@ -43,6 +44,7 @@ from flask import Flask, current_app
 from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from feeds.closing import is_zone_known
 
@@ -127,11 +129,37 @@ def run_alerts(
     report = RunReport()
     runner = runner_name()
     db.session.commit()
-    tidy(now, report, settings)
+    retry_deadlocks(lambda: tidy(now, report, settings))
     report.planned = plan(now, runner)
     send_due(now, runner, report, settings, after_send=after_send)
     log.info("alerts at %s: %s", now.isoformat(), report.describe())
     return report
+
+
+T = TypeVar("T")
+
+DEADLOCK_ATTEMPTS = 5
+"""How often a transaction that PostgreSQL chose as a deadlock's victim is tried again."""
+
+
+def retry_deadlocks(work: Callable[[], T]) -> T:
+    """Run `work` (one transaction), again when PostgreSQL broke a deadlock by aborting it.
+
+    Two runs at once (two schedulers, or a cron beside one) update the same deliveries in
+    different orders when one tidies while the other claims; PostgreSQL then aborts one of
+    them, which loses nothing and only has to be tried again.
+    """
+    attempt = 1
+    while True:
+        try:
+            return work()
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) != "40P01" or attempt >= DEADLOCK_ATTEMPTS:
+                raise
+            db.session.rollback()
+            log.warning("alerts: deadlock with another run (attempt %d); trying again", attempt)
+            time.sleep(0.05 * attempt)
+            attempt += 1
 
 
 def bulk_update(model):
@@ -720,7 +748,7 @@ def send_due(
     pacer = Pacer(settings.max_per_second)
     sender = _envelope_sender()
     while True:
-        claimed = claim_batch(now, runner, settings)
+        claimed = retry_deadlocks(lambda: claim_batch(now, runner, settings))
         if not claimed:
             return
         emails = build_emails(claimed, now, report, compose_now=False)

@@ -653,3 +653,30 @@ def test_a_deadline_passing_mid_run_costs_only_its_own_alert(
     later = second.message.get_body(("plain",)).get_content()
     assert "Still open" in later and "Closing in a second" not in later
     assert sorted(d.status for d in deliveries()) == ["missed", "sent", "sent", "sent"]
+
+
+class _DatabaseSaid(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        self.sqlstate = sqlstate
+
+
+def test_a_transaction_aborted_by_a_deadlock_is_tried_again_and_other_errors_are_not(app):
+    from sqlalchemy.exc import DBAPIError
+
+    from directory.alerts import retry_deadlocks
+
+    calls = []
+
+    def deadlocked_twice() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise DBAPIError("UPDATE …", {}, _DatabaseSaid("40P01"))
+        return "done"
+
+    assert retry_deadlocks(deadlocked_twice) == "done" and len(calls) == 3
+
+    def broken() -> None:
+        raise DBAPIError("UPDATE …", {}, _DatabaseSaid("23505"))
+
+    with pytest.raises(DBAPIError):
+        retry_deadlocks(broken)
