@@ -177,7 +177,7 @@ def tidy(now: datetime, report: RunReport, settings: AlertSettings) -> None:
         AlertDelivery.status.in_(PENDING),
         and_(AlertDelivery.status == "sending", AlertDelivery.claimed_at < stale),
     )
-    report.missed += db.session.execute(
+    missed = db.session.execute(
         bulk_update(AlertDelivery)
         .where(waiting, AlertDelivery.deadline_due_at <= now)
         .values(status="missed", last_error="its deadline passed before it could be sent")
@@ -197,17 +197,19 @@ def tidy(now: datetime, report: RunReport, settings: AlertSettings) -> None:
         .where(Subscriber.id == AlertDelivery.subscriber_id, Subscriber.status == "active")
         .exists()
     )
-    report.cancelled += db.session.execute(
+    cancelled = db.session.execute(
         bulk_update(AlertDelivery)
         .where(waiting, ~still_valid)
         .values(status="cancelled", last_error="the deadline moved or the listing was withdrawn")
     ).rowcount
-    report.cancelled += db.session.execute(
+    cancelled += db.session.execute(
         bulk_update(AlertDelivery)
         .where(waiting, ~active)
         .values(status="cancelled", last_error="the subscriber stopped their alerts")
     ).rowcount
     db.session.commit()
+    report.missed += missed
+    report.cancelled += cancelled
 
 
 # --- plan -------------------------------------------------------------------------------------
