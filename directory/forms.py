@@ -594,8 +594,8 @@ class PreferencesForm(FlaskForm):
         self.language.data = preferences.language
 
 
-class SubscribeForm(PreferencesForm):
-    """The public form at /subscribe: an address, preferences, and the honeypot."""
+class AddressFields:
+    """The subscriber's address and the honeypot, shared by /subscribe and "Remind me"."""
 
     email = EmailField(
         _l("Your email address"),
@@ -611,6 +611,10 @@ class SubscribeForm(PreferencesForm):
             field.data = normalise_email(field.data or "")
         except PreferenceError as error:
             raise StopValidation(error.message) from None
+
+
+class SubscribeForm(AddressFields, PreferencesForm):
+    """The public form at /subscribe: an address, preferences, and the honeypot."""
 
 
 class ManageForm(PreferencesForm):
@@ -619,24 +623,9 @@ class ManageForm(PreferencesForm):
     reminders = CheckboxesField(_l("Opportunities you asked to be reminded of"), coerce=int)
 
 
-class RemindForm(Form):
+class RemindForm(AddressFields, Form):
     """ "Remind me" on an opportunity's page: only an address (and the honeypot).
 
     A plain WTForms form: the opportunity page is cached and shared between readers, so it
     cannot carry a per-session CSRF token (see `subscriptions.remind`).
     """
-
-    email = EmailField(
-        _l("Your email address"),
-        filters=[stripped],
-        validators=[DataRequired(_l("Enter your email address.")), one_line],
-    )
-    website = StringField(
-        _l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"}
-    )
-
-    def validate_email(self, field: EmailField) -> None:
-        try:
-            field.data = normalise_email(field.data or "")
-        except PreferenceError as error:
-            raise StopValidation(error.message) from None
